@@ -1,0 +1,146 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, isMeshgwError } from '../errors.js';
+import { buildContext, type CommandContext, type GlobalOptions } from './context.js';
+
+/**
+ * The CLI's only entry: wires commander, maps errors to exit codes, and is the one place that
+ * sets the process exit code. Command modules load lazily inside their action so that --help
+ * pulls in neither the AWS SDK nor the Kubernetes client.
+ */
+type Runner = (ctx: CommandContext, opts: Record<string, unknown>, args: string[]) => Promise<number>;
+type Loader = () => Promise<Runner>;
+
+const controller = new AbortController();
+
+function action(load: Loader) {
+  return async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
+    const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
+    const ctx = await buildContext(opts, controller.signal);
+    const run = await load();
+    process.exitCode = await run(ctx, opts, positional);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('meshgw')
+    .description('Stand up an API gateway and a service mesh in front of users, products and orders, then prove they hold.')
+    .addOption(new Option('-c, --config <file>', 'configuration file (default: $MESHGW_CONFIG or ./meshgw.yaml)'))
+    .addOption(new Option('-o, --output <format>', 'text or json').default('text'))
+    .addOption(new Option('--debug', 'print stack traces of unexpected errors'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const target = () => new Option('-t, --target <target>', 'local or aws (default: target in meshgw.yaml)');
+  const aws = (cmd: Command) =>
+    cmd.option('--profile <name>', 'AWS profile (aws target)').option('--region <region>', 'AWS region (aws target; default: aws.region)');
+
+  aws(
+    program
+      .command('up')
+      .description('start the stack: local processes, or the CloudFormation stack on aws')
+      .addOption(target())
+      .option('-y, --yes', 'execute the change set without asking (aws)')
+      .option('--dry-run', 'print the change set and stop (aws)')
+      .option('-p, --port <port>', 'gateway port on 127.0.0.1 (local; 0 picks a free one)'),
+  ).action(action(async () => (await import('./commands/up.js')).runUp));
+
+  aws(
+    program
+      .command('push')
+      .description('build the three service images and push them to ECR')
+      .option('--tag <tag>', 'image tag (default: the git commit)')
+      .option('--platform <platform>', 'image platform (default: aws.imagePlatform)'),
+  ).action(action(async () => (await import('./commands/push.js')).runPush));
+
+  aws(
+    program
+      .command('deploy')
+      .description('install Istio and the Gateway API if missing, then apply the manifests to EKS')
+      .option('--dry-run', 'print the rendered manifests instead of applying them')
+      .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG or ~/.kube/config)')
+      .option('--context <name>', 'kubeconfig context'),
+  ).action(action(async () => (await import('./commands/deploy.js')).runDeploy));
+
+  aws(
+    program
+      .command('verify')
+      .description('prove the gateway and mesh hold: throttle, auth, mtls or all')
+      .argument('<scenario>', 'throttle | auth | mtls | all')
+      .addOption(target())
+      .option('--quick', 'short phases (a few seconds each)')
+      .option('--tolerance <fraction>', 'allowed relative deviation from the token-bucket model')
+      .option('--report <file>', 'write an HTML report with the throttle chart')
+      .option('--normal-rps <n>', 'normal phase rate (default 50)')
+      .option('--normal-seconds <n>', 'normal phase duration (default 10)')
+      .option('--over-rps <n>', 'over-limit phase rate (default 150)')
+      .option('--over-seconds <n>', 'over-limit phase duration (default 15)'),
+  ).action(action(async () => (await import('./commands/verify.js')).runVerify));
+
+  aws(
+    program
+      .command('status')
+      .description('what is running: gateway URL, keys, workloads, certificates (or the stack)')
+      .addOption(target())
+      .option('--drift', 'detect stack drift (aws)'),
+  ).action(action(async () => (await import('./commands/status.js')).runStatus));
+
+  aws(
+    program
+      .command('down')
+      .description('stop the local stack, or remove the cluster objects and delete the stack')
+      .addOption(target())
+      .option('-y, --yes', 'do not ask before deleting (aws)'),
+  ).action(action(async () => (await import('./commands/down.js')).runDown));
+
+  program
+    .command('demo')
+    .description('local up, verify all, down: the whole story in about a minute')
+    .option('--full', "the assignment's exact phase durations")
+    .action(action(async () => (await import('./commands/demo.js')).runDemo));
+
+  program
+    .command('certs')
+    .description('create the mesh CA and workload certificates, or rotate the leaves')
+    .argument('[action]', 'rotate: reissue every leaf certificate without downtime')
+    .action(action(async () => (await import('./commands/certs.js')).runCerts));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let interrupted = false;
+  process.on('SIGINT', () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    controller.abort();
+  });
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = reportError(err, debug);
+  }
+}
+
+function reportError(err: unknown, debug: boolean): number {
+  if (err instanceof CommanderError) {
+    // help and version are "errors" to commander's exitOverride.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  if (isMeshgwError(err)) {
+    process.stderr.write(`meshgw: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`  hint: ${err.hint}\n`);
+    if (debug && err.cause) process.stderr.write(`${(err.cause as Error).stack ?? String(err.cause)}\n`);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`meshgw: unexpected error: ${e?.message ?? String(err)}\n`);
+  process.stderr.write(debug ? `${e?.stack}\n` : '  hint: run again with --debug for the stack trace, and report it as a bug.\n');
+  return ExitCode.checkFailed;
+}
+
+await main(process.argv);

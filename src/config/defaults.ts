@@ -1,0 +1,24 @@
+// Defaults follow the assignment: stage and POST /orders limited to 100 req/s with a burst of 20,
+// and a second, smaller usage plan for a second key so per-key isolation can be shown.
+export const DEFAULT_CONFIG_FILE = 'meshgw.yaml';
+export const CONFIG_ENV_VAR = 'MESHGW_CONFIG';
+export const DEFAULT_STAGE_RATE = 100;
+export const DEFAULT_STAGE_BURST = 20;
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+export const DEFAULT_NAMESPACE = 'meshgw';
+export const DEFAULT_LEAF_LIFETIME_HOURS = 24;
+export const DEFAULT_CA_LIFETIME_DAYS = 365;
+/** Certificates are reissued by `up` when less than this fraction of their lifetime is left. */
+export const DEFAULT_RENEW_BEFORE_FRACTION = 0.2;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_GATEWAY_PORT = 8080;
+export const DEFAULT_STATE_DIR = '.meshgw';
+export const DEFAULT_REQUEST_ID_HEADER = 'x-request-id';
+export const DEFAULT_KEY_ID_HEADER = 'x-meshgw-api-key-id';
+export const DEFAULT_USAGE_PLAN_HEADER = 'x-meshgw-usage-plan';
+/** Header a sidecar sets with the caller's verified SPIFFE ID (like Envoy's x-forwarded-client-cert). */
+export const PEER_IDENTITY_HEADER = 'x-meshgw-peer-identity';
+export const DEFAULT_AWS_REGION = 'us-east-1';
+export const DEFAULT_KUBERNETES_VERSION = '1.33';
+export const DEFAULT_INGRESS_NODE_PORT = 30080;
+export const DEFAULT_ISTIO_VERSION = '1.28.1';
