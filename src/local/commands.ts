@@ -1,13 +1,73 @@
-import { MeshgwError } from '../errors.js';
 import type { CommandContext } from '../cli/context.js';
+import { parseNumberOption } from '../cli/context.js';
+import { ExitCode } from '../errors.js';
+import { renderTable } from '../verify/render.js';
+import type { ApiKeyRecord } from './specs.js';
+import { startLocalStack, stopLocalStack } from './stack.js';
+import { localStatus, type LocalStatus } from './status.js';
 
-// PLACEHOLDER: replaced by the feature's implementation.
-export async function upLocal(_ctx: CommandContext, _opts: Record<string, unknown>, _arg?: string): Promise<number> {
-  throw new MeshgwError('USAGE', 'upLocal is not implemented yet');
+export async function upLocal(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
+  const port = parseNumberOption('--port', opts.port as string | undefined, { min: 0, integer: true });
+  const step = ctx.reporter.step('starting the local stack');
+  let result;
+  try {
+    result = await startLocalStack(ctx.loaded, { port, onProgress: (t) => step.update(t), signal: ctx.signal });
+  } catch (err) {
+    step.fail('the local stack did not start');
+    throw err;
+  }
+  step.succeed(result.type === 'already-running' ? 'the local stack is already running' : 'the local stack is up');
+  const status = await localStatus(ctx.loaded);
+  ctx.reporter.result({ type: result.type, ...status }, () => renderUp(status));
+  return ExitCode.ok;
 }
-export async function statusLocal(_ctx: CommandContext, _opts: Record<string, unknown>, _arg?: string): Promise<number> {
-  throw new MeshgwError('USAGE', 'statusLocal is not implemented yet');
+
+export async function statusLocal(ctx: CommandContext): Promise<number> {
+  const status = await localStatus(ctx.loaded);
+  ctx.reporter.result(status, () => renderStatus(status));
+  // For scripts: 0 only when the stack runs and every process answers its health check.
+  return status.healthy ? ExitCode.ok : ExitCode.checkFailed;
 }
-export async function downLocal(_ctx: CommandContext, _opts: Record<string, unknown>, _arg?: string): Promise<number> {
-  throw new MeshgwError('USAGE', 'downLocal is not implemented yet');
+
+export async function downLocal(ctx: CommandContext): Promise<number> {
+  const step = ctx.reporter.step('stopping the local stack');
+  const result = await stopLocalStack(ctx.loaded.stateDir);
+  step.succeed(result.type === 'stopped' ? `stopped ${result.processes} processes` : 'nothing was running');
+  ctx.reporter.result({ target: 'local', ...result }, () => (result.type === 'stopped' ? 'local stack stopped' : 'local stack was not running'));
+  return ExitCode.ok;
+}
+
+function renderKeys(keys: ApiKeyRecord[]): string {
+  return renderTable(['api key', 'plan', 'id', 'value (send as x-api-key)'], keys.map((k) => [k.name, k.plan, k.id, k.value]));
+}
+
+function renderUp(s: LocalStatus): string {
+  const first = s.apiKeys[0];
+  return [
+    `gateway: ${s.gatewayUrl}`,
+    '',
+    renderKeys(s.apiKeys),
+    '',
+    first ? `try:  curl -H 'x-api-key: ${first.value}' ${s.gatewayUrl}/products` : '',
+    'then: meshgw verify all   ·   meshgw status   ·   meshgw down',
+  ].join('\n');
+}
+
+function renderStatus(s: LocalStatus): string {
+  if (!s.running) return 'local stack: not running (start it with `meshgw up`)';
+  const rows = s.workloads.flatMap((w) =>
+    w.processes.map((p) => {
+      const addr = p.role === 'sidecar' ? `${w.inboundUrl} (admin ${w.adminUrl})` : w.url;
+      const cert = p.role === 'app' ? '' : 'error' in w.certificate ? w.certificate.error : `${w.certificate.identity} (expires in ${w.certificate.expiresInHours} h)`;
+      return [p.name, p.role, String(p.pid ?? '-'), p.live, String(p.restarts), addr, cert];
+    }),
+  );
+  return [
+    `local stack: ${s.healthy ? 'healthy' : 'DEGRADED'} since ${s.startedAt}`,
+    `gateway: ${s.gatewayUrl}`,
+    '',
+    renderTable(['process', 'role', 'pid', 'health', 'restarts', 'address', 'identity'], rows),
+    '',
+    renderKeys(s.apiKeys),
+  ].join('\n');
 }

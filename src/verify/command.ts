@@ -1,7 +1,97 @@
-import { MeshgwError } from '../errors.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
+import { parseNumberOption } from '../cli/context.js';
+import { ExitCode, MeshgwError } from '../errors.js';
+import type { Check, ScenarioReport } from './checks.js';
+import { runChecks } from './checks.js';
+import { renderScenario } from './render.js';
+import type { ThrottlePhaseOptions } from './session.js';
+import { openVerifySession, type VerifySession } from './session.js';
 
-// PLACEHOLDER: replaced by the feature's implementation.
-export async function verifyCommand(_ctx: CommandContext, _opts: Record<string, unknown>, _arg?: string): Promise<number> {
-  throw new MeshgwError('USAGE', 'verifyCommand is not implemented yet');
+export const SCENARIOS = ['throttle', 'auth', 'mtls'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface VerifyRun {
+  ok: boolean;
+  target: 'local' | 'aws';
+  /** Whether verify started a local stack for this run (and stopped it after). */
+  startedStack: boolean;
+  scenarios: ScenarioReport[];
+  report?: string;
+}
+
+export function parseScenario(arg: string | undefined): Scenario[] {
+  if (arg === 'all') return [...SCENARIOS];
+  if (arg && (SCENARIOS as readonly string[]).includes(arg)) return [arg as Scenario];
+  throw new MeshgwError('USAGE', `verify: unknown scenario "${arg ?? ''}"`, 'Choose one of: throttle, auth, mtls, all.');
+}
+
+export function parseThrottleOptions(opts: Record<string, unknown>): ThrottlePhaseOptions {
+  const num = (flag: string, key: string, min: number) => parseNumberOption(flag, opts[key] as string | undefined, { min });
+  const tolerance = num('--tolerance', 'tolerance', 0);
+  if (tolerance !== undefined && tolerance >= 1) throw new MeshgwError('USAGE', `--tolerance: expected a fraction below 1 (e.g. 0.05), got "${String(opts.tolerance)}"`);
+  return {
+    quick: Boolean(opts.quick),
+    normalRps: num('--normal-rps', 'normalRps', 1),
+    normalSeconds: num('--normal-seconds', 'normalSeconds', 1),
+    overRps: num('--over-rps', 'overRps', 1),
+    overSeconds: num('--over-seconds', 'overSeconds', 1),
+    tolerance,
+  };
+}
+
+/** Runs the chosen scenarios and reports them; the session decides what they run against. */
+export async function runScenarios(session: VerifySession, scenarios: Scenario[], ctx: CommandContext): Promise<ScenarioReport[]> {
+  const reports: ScenarioReport[] = [];
+  for (const scenario of scenarios) {
+    const checks = (await session.checksFor(scenario)) as Check<unknown>[];
+    const context = await session.contextFor(scenario);
+    let step: ReturnType<typeof ctx.reporter.step> | undefined;
+    const report = await runChecks(scenario, session.target, checks, context, {
+      onStart: (c) => void (step = ctx.reporter.step(`${scenario}: ${c.title}`)),
+      onDone: (o) => {
+        const line = `${scenario}: ${o.title}  ${o.detail}`;
+        if (o.status === 'pass') step?.succeed(line);
+        else if (o.status === 'fail') step?.fail(line + (o.hint ? `\n    hint: ${o.hint}` : ''));
+        else ctx.reporter.info(`– ${line}`);
+        step = undefined;
+      },
+    });
+    reports.push(report);
+  }
+  return reports;
+}
+
+export async function verifyCommand(ctx: CommandContext, opts: Record<string, unknown>, arg: string | undefined): Promise<number> {
+  const scenarios = parseScenario(arg);
+  const throttle = parseThrottleOptions(opts);
+  const reportFile = typeof opts.report === 'string' ? path.resolve(opts.report) : undefined;
+  const session = await openVerifySession(ctx, opts, throttle);
+  let reports: ScenarioReport[];
+  try {
+    reports = await runScenarios(session, scenarios, ctx);
+  } finally {
+    await session.close();
+  }
+  const run: VerifyRun = { ok: reports.every((r) => r.ok), target: session.target, startedStack: session.startedStack, scenarios: reports };
+  if (reportFile) {
+    const throttleReport = reports.find((r) => r.scenario === 'throttle');
+    if (throttleReport) {
+      const { renderThrottleReportHtml } = await import('./throttle/index.js');
+      await writeFile(reportFile, renderThrottleReportHtml(throttleReport, ctx.loaded.config));
+      run.report = reportFile;
+    } else {
+      ctx.reporter.warn('--report: the HTML report charts the throttle scenario, which did not run');
+    }
+  }
+  ctx.reporter.result(run, () => renderVerifyRun(run));
+  return run.ok ? ExitCode.ok : ExitCode.checkFailed;
+}
+
+export function renderVerifyRun(run: VerifyRun): string {
+  const parts = run.scenarios.map(renderScenario);
+  if (run.report) parts.push(`report: ${run.report}`);
+  parts.push(run.ok ? 'verify: PASS' : 'verify: FAIL');
+  return parts.join('\n\n');
 }

@@ -1,0 +1,19 @@
+import http from 'node:http';
+
+export type ProbeResult = { up: true; status: number } | { up: false; reason: string };
+
+/** One HTTP GET with a deadline; any answer means the listener is up. */
+export function probeHttp(url: string, timeoutMs = 1000): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      resolve({ up: true, status: res.statusCode ?? 0 });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ up: false, reason: err.code ?? err.message }));
+  });
+}
+
+export function isHealthy(result: ProbeResult, require200: boolean): boolean {
+  return result.up && (!require200 || result.status === 200);
+}

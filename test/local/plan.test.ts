@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { parseConfigText } from '../../src/config/load.js';
+import { buildLocalPlan, portsNeeded } from '../../src/local/plan.js';
+import type { GatewaySpec, SidecarSpec } from '../../src/local/specs.js';
+
+async function repoConfig() {
+  return parseConfigText(await readFile(new URL('../../../meshgw.yaml', import.meta.url), 'utf8'), 'meshgw.yaml');
+}
+
+describe('the local plan', () => {
+  it('gives every listener its own port and wires orders to its backends only through its sidecar', async () => {
+    const config = await repoConfig();
+    const n = portsNeeded(config);
+    assert.equal(n, 3 * 3 + 2, 'app, inbound and admin per service, plus orders egress to users and products');
+    const freePorts = Array.from({ length: n }, (_, i) => 40000 + i);
+    const plan = buildLocalPlan({ config, stateDir: '/state', gatewayPort: 8080, freePorts, apiKeys: [], tokenSecret: 's'.repeat(40), root: '/m' });
+    assert.equal(plan.gatewayUrl, 'http://127.0.0.1:8080/prod');
+    assert.deepEqual(plan.processes.map((p) => p.name), ['users', 'users-sidecar', 'products', 'products-sidecar', 'orders', 'orders-sidecar', 'gateway']);
+
+    const orders = plan.processes.find((p) => p.name === 'orders')!;
+    const ordersSidecar = plan.processes.find((p) => p.name === 'orders-sidecar')!.spec as SidecarSpec;
+    const usersSidecar = plan.processes.find((p) => p.name === 'users-sidecar')!.spec as SidecarSpec;
+    assert.equal(orders.env.USERS_URL, `http://127.0.0.1:${ordersSidecar.egress.find((e) => e.backend === 'users')!.port}`);
+    assert.equal(ordersSidecar.egress.find((e) => e.backend === 'users')!.upstream.origin, `https://127.0.0.1:${usersSidecar.inboundPort}`);
+    assert.equal(ordersSidecar.egress.find((e) => e.backend === 'users')!.upstream.expectedSpiffeId, 'spiffe://cluster.local/ns/meshgw/sa/users');
+    assert.equal(orders.env.TOKEN_SECRET, undefined, 'only users holds the token secret');
+    assert.deepEqual(usersSidecar.allowedCallers, ['spiffe://cluster.local/ns/meshgw/sa/gateway', 'spiffe://cluster.local/ns/meshgw/sa/orders']);
+    assert.deepEqual(ordersSidecar.allowedCallers, ['spiffe://cluster.local/ns/meshgw/sa/gateway']);
+
+    const gateway = plan.processes.find((p) => p.name === 'gateway')!.spec as GatewaySpec;
+    assert.ok(gateway.routes.every((r) => r.upstream.origin.startsWith('https://')), 'the gateway reaches services only over mTLS');
+    const ports = [8080, ...plan.processes.flatMap((p) => (p.spec?.kind === 'sidecar' ? [p.spec.inboundPort, p.spec.adminPort, ...p.spec.egress.map((e) => e.port)] : p.role === 'app' ? [Number(p.env.PORT)] : []))];
+    assert.equal(new Set(ports).size, ports.length, 'no port is used twice');
+    assert.equal(ports.length, n + 1);
+  });
+});
