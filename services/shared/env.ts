@@ -1,0 +1,59 @@
+/** A setting missing or malformed in a service's environment; main prints it as one line and exits 2. */
+export class ServiceEnvError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServiceEnvError';
+  }
+}
+
+export type Env = Record<string, string | undefined>;
+
+export function requiredString(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new ServiceEnvError(`${name} is not set`);
+  return value;
+}
+
+export function integerIn(env: Env, name: string, min: number, max: number, fallback?: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    if (fallback !== undefined) return fallback;
+    throw new ServiceEnvError(`${name} is not set`);
+  }
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ServiceEnvError(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return Number(raw);
+}
+
+/** A backend base URL: plain http(s) origin, optionally with a path prefix, no query. */
+export function httpUrl(env: Env, name: string): string {
+  const raw = requiredString(env, name);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ServiceEnvError(`${name} must be a URL such as http://127.0.0.1:8081 (got ${JSON.stringify(raw)})`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    throw new ServiceEnvError(`${name} must be an http:// URL without query (got ${JSON.stringify(raw)})`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/** Settings every service reads: where to listen, its name, and the body limit. */
+export interface CommonEnv {
+  host: string;
+  port: number;
+  serviceName: string;
+  maxBodyBytes: number;
+}
+
+export function readCommonEnv(env: Env, defaultName: string, defaultMaxBodyBytes: number): CommonEnv {
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: integerIn(env, 'PORT', 0, 65535),
+    serviceName: env.SERVICE_NAME || defaultName,
+    maxBodyBytes: integerIn(env, 'MAX_BODY_BYTES', 1, 64 * 1024 * 1024, defaultMaxBodyBytes),
+  };
+}

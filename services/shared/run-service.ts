@@ -1,0 +1,60 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_MAX_BODY_BYTES } from '../../src/config/defaults.js';
+import { systemClock } from './clock.js';
+import { type CommonEnv, type Env, ServiceEnvError, integerIn, readCommonEnv } from './env.js';
+import type { ServiceApp, ServiceDeps } from './service-app.js';
+import { drainOnSignal } from './shutdown.js';
+
+/** What a service's main builds from its environment. */
+export interface BuiltService {
+  app: ServiceApp;
+  /** Releases what the app holds (connection pools) once the server has drained. */
+  close?: () => Promise<void>;
+}
+
+export type BuildService = (env: Env, common: CommonEnv, deps: ServiceDeps) => BuiltService;
+
+function lifecycle(service: string, event: string, fields: Record<string, unknown>): void {
+  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), service, event, ...fields }) + '\n');
+}
+
+/**
+ * The body of every services/<name>/main.ts: read the environment (one line on stderr and exit 2
+ * when it is invalid), listen, and drain on SIGTERM. stdout carries only access-log lines; lifecycle
+ * events and 5xx details go to stderr as JSON lines.
+ */
+export function runService(defaultName: string, build: BuildService, env: Env = process.env): void {
+  let common: CommonEnv;
+  let built: BuiltService;
+  let graceMs: number;
+  try {
+    common = readCommonEnv(env, defaultName, DEFAULT_MAX_BODY_BYTES);
+    graceMs = integerIn(env, 'SHUTDOWN_GRACE_MS', 0, 600_000, 10_000);
+    built = build(env, common, { clock: systemClock, log: process.stdout, errorLog: process.stderr });
+  } catch (err) {
+    if (!(err instanceof ServiceEnvError)) throw err;
+    process.stderr.write(`${defaultName}: invalid environment: ${err.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const service = common.serviceName;
+  const server = createServer(built.app.callback());
+  const drained = drainOnSignal(server, {
+    graceMs,
+    onDraining: (signal, inFlight) => lifecycle(service, 'draining', { signal, inFlight }),
+  });
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    process.stderr.write(`${service}: cannot listen on ${common.host}:${common.port}: ${err.code ?? err.message}\n`);
+    process.exit(1);
+  });
+  server.listen(common.port, common.host, () => {
+    const { address, port } = server.address() as AddressInfo;
+    lifecycle(service, 'listening', { address, port, pid: process.pid });
+  });
+  void drained.then(async (result) => {
+    await built.close?.();
+    lifecycle(service, 'stopped', result);
+    process.exitCode = result.type === 'drained' ? 0 : 1;
+  });
+}

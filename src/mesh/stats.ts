@@ -1,0 +1,60 @@
+/**
+ * The sidecar's counters, named as Envoy names them so that a reader of `verify mtls` or
+ * /stats sees familiar words: listener TLS stats (ssl.handshake, ssl.connection_error,
+ * ssl.fail_verify_no_cert, ssl.fail_verify_error, ssl.fail_verify_san), the RBAC filter's
+ * rbac.allowed / rbac.denied, and cluster.<backend>.* for each egress upstream.
+ * See envoy docs/root/_include/ssl_stats.rst.
+ */
+export const Stat = {
+  handshake: 'ssl.handshake',
+  connectionError: 'ssl.connection_error',
+  failVerifyNoCert: 'ssl.fail_verify_no_cert',
+  failVerifyError: 'ssl.fail_verify_error',
+  failVerifySan: 'ssl.fail_verify_san',
+  rbacAllowed: 'rbac.allowed',
+  rbacDenied: 'rbac.denied',
+  inboundRequests: 'http.inbound.rq_total',
+  inboundAppErrors: 'http.inbound.upstream_rq_error',
+} as const;
+
+export type TlsRefusalStat = typeof Stat.connectionError | typeof Stat.failVerifyNoCert | typeof Stat.failVerifyError;
+
+/** Successful mutual handshakes from one peer identity (inbound). */
+export function handshakeByPeer(spiffeId: string): string {
+  return `${Stat.handshake}.peer.${spiffeId}`;
+}
+
+/** Requests admitted by RBAC from one peer identity: traffic that rode a verified mTLS session. */
+export function allowedByPeer(spiffeId: string): string {
+  return `${Stat.rbacAllowed}.peer.${spiffeId}`;
+}
+
+/** Egress counters live under the upstream cluster's name, as Envoy's cluster.<name>.* stats do. */
+export function clusterStat(backend: string, stat: string): string {
+  return `cluster.${backend}.${stat}`;
+}
+
+export class Counters {
+  readonly #values = new Map<string, number>();
+
+  inc(name: string, by = 1): void {
+    this.#values.set(name, (this.#values.get(name) ?? 0) + by);
+  }
+
+  get(name: string): number {
+    return this.#values.get(name) ?? 0;
+  }
+
+  /** A sorted plain object, as GET /stats returns it. */
+  snapshot(): Record<string, number> {
+    return Object.fromEntries([...this.#values.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+}
+
+/** Counters every sidecar reports even at zero, so a delta can always be computed. */
+export function seedCounters(counters: Counters, backends: string[]): void {
+  for (const name of Object.values(Stat)) counters.inc(name, 0);
+  for (const b of backends) {
+    for (const s of [Stat.handshake, Stat.failVerifySan, Stat.failVerifyError, Stat.connectionError, 'upstream_rq_total', 'upstream_rq_error']) counters.inc(clusterStat(b, s), 0);
+  }
+}

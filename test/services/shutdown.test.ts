@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
+import { Agent, type IncomingMessage, type ServerResponse, request } from 'node:http';
+import { connect } from 'node:net';
+import { describe, it } from 'node:test';
+import { drainOnSignal } from '../../services/shared/shutdown.js';
+import { serve } from './helpers.js';
+
+async function connectionRefused(port: number): Promise<boolean> {
+  const socket = connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    socket.destroy();
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+  }
+}
+
+describe('graceful shutdown', () => {
+  it('stops accepting on SIGTERM, finishes the in-flight request with Connection: close, then resolves drained', async () => {
+    const held: ServerResponse[] = [];
+    const arrived = new EventEmitter();
+    const running = await serve((_req, res) => {
+      held.push(res);
+      arrived.emit('request');
+    });
+    const signals = new EventEmitter();
+    const drained = drainOnSignal(running.server, { graceMs: 5000, emitter: signals });
+    const req = request({ host: '127.0.0.1', port: running.port, path: '/slow', agent: new Agent({ keepAlive: true }) });
+    req.end();
+    await once(arrived, 'request');
+    signals.emit('SIGTERM', 'SIGTERM');
+    assert.ok(await connectionRefused(running.port), 'a new connection is refused while draining');
+    held[0].end('done');
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    assert.equal(res.headers.connection, 'close');
+    res.resume();
+    assert.deepEqual(await drained, { type: 'drained', signal: 'SIGTERM' });
+  });
+
+  it('cuts connections still busy when the grace period ends', async () => {
+    const arrived = new EventEmitter();
+    const running = await serve(() => arrived.emit('request'));
+    const signals = new EventEmitter();
+    const drained = drainOnSignal(running.server, { graceMs: 20, emitter: signals });
+    const req = request({ host: '127.0.0.1', port: running.port, path: '/never' });
+    const failed = once(req, 'error');
+    req.end();
+    await once(arrived, 'request');
+    signals.emit('SIGINT', 'SIGINT');
+    assert.deepEqual(await drained, { type: 'timed-out', signal: 'SIGINT', cutConnections: 1 });
+    const [err] = (await failed) as [NodeJS.ErrnoException];
+    assert.equal(err.code, 'ECONNRESET');
+  });
+});
