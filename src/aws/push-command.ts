@@ -1,7 +1,36 @@
-import { MeshgwError } from '../errors.js';
+import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
+import { ExitCode } from '../errors.js';
+import { createAwsClients } from './clients.js';
+import { createEcrApi } from './ecr.js';
+import { readStackOutputs } from './outputs.js';
+import { pushImagesToEcr } from './push.js';
+import { writeImagesRecord, type ImagesRecord } from './push-record.js';
+import { createExecaRunner } from './push-runner.js';
 
-// PLACEHOLDER: replaced by the feature's implementation.
-export async function pushImages(_ctx: CommandContext, _opts: Record<string, unknown>, _arg?: string): Promise<number> {
-  throw new MeshgwError('USAGE', 'pushImages is not implemented yet');
+/** `meshgw push`: build, push, print each image's digest and record them for deploy. */
+export async function pushImages(ctx: CommandContext, opts: Record<string, unknown>, _arg?: string): Promise<number> {
+  const { config, stateDir, file } = ctx.loaded;
+  const outputs = await readStackOutputs(stateDir, config.aws.stackName);
+  const region = typeof opts.region === 'string' ? opts.region : config.aws.region;
+  const clients = createAwsClients({ region, profile: typeof opts.profile === 'string' ? opts.profile : undefined });
+  const step = ctx.reporter.step('pushing images to ECR');
+  let record: ImagesRecord;
+  try {
+    record = await pushImagesToEcr(
+      { config, outputs, repoRoot: path.dirname(file), tag: opts.tag as string | undefined, platform: opts.platform as string | undefined },
+      createExecaRunner(ctx.signal),
+      createEcrApi(clients.ecr),
+      { onStep: (t) => step.update(t) },
+    );
+    step.succeed(`images ${record.tag} in ECR`);
+  } catch (err) {
+    step.fail('push failed');
+    throw err;
+  }
+  const saved = await writeImagesRecord(stateDir, record);
+  ctx.reporter.result({ ...record, file: saved }, () =>
+    [...record.images.map((i) => `${i.service.padEnd(10)} ${i.repositoryUri}:${i.tag}  ${i.digest}  (${i.action})`), `recorded in ${saved}`].join('\n'),
+  );
+  return ExitCode.ok;
 }

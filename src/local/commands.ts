@@ -22,14 +22,14 @@ export async function upLocal(ctx: CommandContext, opts: Record<string, unknown>
   return ExitCode.ok;
 }
 
-export async function statusLocal(ctx: CommandContext): Promise<number> {
+export async function statusLocal(ctx: CommandContext, _opts?: Record<string, unknown>): Promise<number> {
   const status = await localStatus(ctx.loaded);
   ctx.reporter.result(status, () => renderStatus(status));
   // For scripts: 0 only when the stack runs and every process answers its health check.
   return status.healthy ? ExitCode.ok : ExitCode.checkFailed;
 }
 
-export async function downLocal(ctx: CommandContext): Promise<number> {
+export async function downLocal(ctx: CommandContext, _opts?: Record<string, unknown>): Promise<number> {
   const step = ctx.reporter.step('stopping the local stack');
   const result = await stopLocalStack(ctx.loaded.stateDir);
   step.succeed(result.type === 'stopped' ? `stopped ${result.processes} processes` : 'nothing was running');

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const shutdown = async () => {
     if (shuttingDown) return;
     shuttingDown = true;
-    clearInterval(probeTimer);
+    clearInterval(timers.probe);
     await supervisor.stop();
     await writes;
     await clearRunState(input.stateDir);
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   // Certificate rotation: the sidecars and the gateway re-read their TLS files on SIGHUP.
   process.on('SIGHUP', () => supervisor.signalAll('SIGHUP', ['sidecar', 'gateway']));
 
-  let probeTimer: NodeJS.Timeout | undefined;
+  const timers: { probe?: NodeJS.Timeout } = {};
   try {
     await supervisor.start();
   } catch (err) {
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   }
   state.ready = true;
   await save();
-  probeTimer = setInterval(() => void supervisor.probeAll(), HEALTH_PROBE_INTERVAL_MS);
+  timers.probe = setInterval(() => void supervisor.probeAll(), HEALTH_PROBE_INTERVAL_MS);
 }
 
 main().catch((err) => {

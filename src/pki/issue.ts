@@ -57,7 +57,10 @@ function randomSerial(): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-/** Creates a self-signed mesh root: CA true with pathLen 0, keyCertSign and cRLSign. */
+/**
+ * Creates a self-signed mesh root: CA true with pathLen 1 (so istiod on EKS can hold an
+ * intermediate issued from it, as Istio's plug-in CA requires), keyCertSign and cRLSign.
+ */
 export async function createCa(opts: CaOptions): Promise<IssuedCert> {
   const now = opts.now ?? new Date();
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
@@ -71,7 +74,7 @@ export async function createCa(opts: CaOptions): Promise<IssuedCert> {
     keys,
     signingAlgorithm: SIGNING_ALGORITHM,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.BasicConstraintsExtension(true, 1, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],

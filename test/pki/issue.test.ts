@@ -20,7 +20,7 @@ describe('createCa', () => {
     const parsed = new x509.X509Certificate(ca.certPem);
     const bc = parsed.getExtension(x509.BasicConstraintsExtension);
     assert.equal(bc?.ca, true);
-    assert.equal(bc?.pathLength, 0);
+    assert.equal(bc?.pathLength, 1);
     assert.equal(bc?.critical, true);
     const ku = parsed.getExtension(x509.KeyUsagesExtension);
     assert.equal(ku?.usages, x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign);

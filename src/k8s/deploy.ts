@@ -1,0 +1,63 @@
+/**
+ * `meshgw deploy` as a feature: plug in the mesh CA, make sure Istio and the Gateway API are there,
+ * apply the manifests by server-side apply, prune what is no longer rendered, wait for rollout.
+ */
+import type { MeshgwConfig } from '../config/schema.js';
+import { serviceNames } from '../config/topology.js';
+import type { IssuedCert } from '../pki/issue.js';
+import { applyObjects, pruneStale } from './apply.js';
+import type { ClusterApi } from './cluster.js';
+import { GATEWAY_NAME, ISTIO_NAMESPACE } from './labels.js';
+import { renderManifests, type K8sObject } from './manifests/index.js';
+import { cacertsRoot, pluggedCaFrom, renderCacertsSecret } from './mesh-ca.js';
+import { ensureGatewayApiCrds, ensureIstio, type InstallTool, type MeshInstallDeps } from './mesh-install.js';
+import { waitForRollout, type DeploymentProgress, type PodProblem, type RolloutOptions } from './rollout.js';
+
+export interface DeployInput {
+  config: MeshgwConfig;
+  images: Record<string, string>;
+  ingressNodePort: number;
+  tokenSecret: string;
+  meshCa: IssuedCert;
+  rollout: RolloutOptions;
+}
+
+export interface DeployEvents {
+  onStep?(text: string): void;
+  onRollout?(progress: DeploymentProgress[]): void;
+}
+
+export type DeployResult =
+  | { type: 'deployed'; applied: string[]; pruned: string[]; istio: string; gatewayApi: string; tool?: InstallTool; caMode: string; deployments: DeploymentProgress[] }
+  | { type: 'failed'; applied: string[]; pruned: string[]; deployments: DeploymentProgress[]; problems: PodProblem[] };
+
+export function renderForDeploy(input: Pick<DeployInput, 'config' | 'images' | 'ingressNodePort' | 'tokenSecret'>): K8sObject[] {
+  return renderManifests({ config: input.config, images: input.images, ingressNodePort: input.ingressNodePort, tokenSecret: input.tokenSecret });
+}
+
+/** Keeps the cluster's cacerts when it already carries meshgw's root: a new intermediate would make istiod re-sign every workload. */
+async function cacertsFor(api: ClusterApi, input: DeployInput): Promise<{ secret?: K8sObject; mode: string }> {
+  const existing = await api.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE } });
+  if (cacertsRoot(existing)?.trim() === input.meshCa.certPem.trim()) return { mode: 'kept' };
+  const ca = await pluggedCaFrom(input.meshCa, { lifetimeDays: input.config.mesh.caLifetimeDays });
+  return { secret: renderCacertsSecret(ca), mode: ca.mode };
+}
+
+export async function deployMesh(input: DeployInput, deps: Omit<MeshInstallDeps, 'onStep'>, events: DeployEvents = {}): Promise<DeployResult> {
+  const api = deps.api;
+  const objects = renderForDeploy(input);
+  const ca = await cacertsFor(api, input);
+  events.onStep?.('checking the Gateway API CRDs');
+  const gatewayApi = await ensureGatewayApiCrds({ ...deps, onStep: events.onStep });
+  events.onStep?.(`checking Istio ${input.config.aws.istioVersion}`);
+  const istio = await ensureIstio(input.config, { ...deps, onStep: events.onStep }, ca.secret);
+  events.onStep?.(`applying ${objects.length} objects`);
+  const applied = await applyObjects(api, objects, { onApplied: (r) => events.onStep?.(`applied ${r}`) });
+  const pruned = await pruneStale(api, input.config.mesh.namespace, objects, { onPruned: (r) => events.onStep?.(`pruned ${r}`) });
+  events.onStep?.('waiting for rollout');
+  // Istio deploys the Gateway's pods as Deployment <gateway>-<class>; the NLB reaches nothing until it is up.
+  const gateway = { name: `${GATEWAY_NAME}-istio`, podSelector: `gateway.networking.k8s.io/gateway-name=${GATEWAY_NAME}` };
+  const rollout = await waitForRollout(api, input.config.mesh.namespace, [...serviceNames(input.config), gateway], input.rollout, events.onRollout);
+  if (rollout.type === 'failed') return { type: 'failed', applied, pruned, deployments: rollout.deployments, problems: rollout.problems };
+  return { type: 'deployed', applied, pruned, istio: istio.istio, gatewayApi, tool: istio.tool, caMode: ca.mode, deployments: rollout.deployments };
+}

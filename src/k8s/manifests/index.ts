@@ -1,0 +1,23 @@
+/** Renders every object `meshgw deploy` applies, in apply order (namespace and identities first). */
+import { stringify } from 'yaml';
+import { renderIngress } from './gateway.js';
+import { renderPolicies } from './policies.js';
+import type { K8sObject, RenderInput } from './types.js';
+import { renderNamespace, renderTokenSecret, renderWorkloads } from './workloads.js';
+
+export type { K8sObject, RenderInput } from './types.js';
+
+export function renderManifests(input: RenderInput & { tokenSecret: string }): K8sObject[] {
+  const cfg = input.config;
+  return [renderNamespace(cfg), renderTokenSecret(cfg, input.tokenSecret), ...renderPolicies(cfg), ...renderWorkloads(input), ...renderIngress(cfg, input.ingressNodePort)];
+}
+
+/** Multi-document YAML, as `--dry-run` prints it. Secret data is masked: the output is for review. */
+export function manifestsToYaml(objects: K8sObject[], opts: { maskSecrets?: boolean } = {}): string {
+  return objects
+    .map((o) => {
+      const shown = opts.maskSecrets !== false && o.kind === 'Secret' ? { ...o, data: Object.fromEntries(Object.keys((o.data as object) ?? {}).map((k) => [k, '<redacted>'])) } : o;
+      return stringify(shown, { lineWidth: 0 });
+    })
+    .join('---\n');
+}

@@ -1,0 +1,1 @@
+export { authChecks, type AuthOptions } from './checks.js';

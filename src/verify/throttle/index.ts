@@ -1,0 +1,3 @@
+export { throttleChecks } from './checks.js';
+export { renderThrottleReportHtml } from './report-html.js';
+export type { ThrottleOptions } from './options.js';
