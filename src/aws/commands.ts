@@ -11,6 +11,7 @@ import { outputsFile, writeStackOutputs } from './outputs.js';
 import type { FirstFailure } from './stack-events.js';
 import { describeFailure, renderChangeSet, renderEvent, renderOutputs, renderStatus } from './stack-render.js';
 import { readStackStatus } from './stack-status.js';
+import type { RenderedTemplate } from './template.js';
 
 const STATUS_EVENTS = 10;
 const RESUME_HINT = 'The operation goes on in AWS; `meshgw status --target aws` shows where it is.';
@@ -39,11 +40,18 @@ async function guarded(ctx: CommandContext, opts: Record<string, unknown>, run: 
 }
 
 export async function runUpAws(ctx: CommandContext, opts: Record<string, unknown>, deps: AwsCommandDeps): Promise<number> {
-  const { config, stateDir } = ctx.loaded;
-  const stackName = config.aws.stackName;
+  const { config } = ctx.loaded;
   const who = await deps.identity();
-  ctx.reporter.info(`AWS account ${who.account} as ${who.arn}, region ${deps.region}, stack ${stackName}`);
-  const rendered = await deps.renderTemplate(config);
+  ctx.reporter.info(`AWS account ${who.account} as ${who.arn}, region ${deps.region}, stack ${config.aws.stackName}`);
+  return deployAndReport(ctx, opts, deps, config.aws.stackName, await deps.renderTemplate(config));
+}
+
+/**
+ * Deploys one stack through a change set and reports it; shared by `up --target aws` and
+ * `ci-role` (the GitHub OIDC deploy role's own small stack).
+ */
+export async function deployAndReport(ctx: CommandContext, opts: Record<string, unknown>, deps: AwsCommandDeps, stackName: string, rendered: RenderedTemplate): Promise<number> {
+  const { stateDir } = ctx.loaded;
   const progress = new Progress(ctx);
   const observer: DeployObserver = {
     phase: (text) => progress.phase(text),

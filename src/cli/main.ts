@@ -100,6 +100,17 @@ export function buildProgram(): Command {
     .option('--full', "the assignment's exact phase durations")
     .action(action(async () => (await import('./commands/demo.js')).runDemo));
 
+  aws(
+    program
+      .command('ci-role')
+      .description("deploy the GitHub OIDC provider and the pipeline's deploy role (templates/github-oidc.yaml)")
+      .option('--repository <owner/name>', 'the GitHub repository whose production environment may deploy')
+      .option('--stack-name <name>', 'stack name (default: github-oidc-meshgw)')
+      .option('--existing-provider-arn <arn>', "reuse the account's GitHub OIDC provider (an account holds only one)")
+      .option('-y, --yes', 'execute the change set without asking')
+      .option('--dry-run', 'print the change set and stop'),
+  ).action(action(async () => (await import('./commands/ci-role.js')).runCiRole));
+
   program
     .command('certs')
     .description('create the mesh CA and workload certificates, or rotate the leaves')
