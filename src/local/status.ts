@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { isHealthy, probeHttp } from './health.js';
 import type { ApiKeyRecord } from './specs.js';
 import { findRunningStack } from './stack.js';
-import { readApiKeys, type ProcessState, type WorkloadHealth } from './state.js';
+import { readApiKeys, type ProcessState, type WorkloadHealth, type WorkloadState } from './state.js';
 
 export interface CertificateStatus {
   identity: string | null;
@@ -13,16 +13,10 @@ export interface CertificateStatus {
   expiresInHours: number;
 }
 
-export interface WorkloadStatus {
-  name: string;
-  kind: 'service' | 'gateway';
-  spiffeId: string;
-  url: string;
-  inboundUrl?: string;
-  adminUrl?: string;
-  egress?: Record<string, string>;
+export interface WorkloadStatus extends Omit<WorkloadState, 'tls' | 'processes'> {
   certificate: CertificateStatus | { error: string };
-  processes: (Omit<ProcessState, 'logFile'> & { logFile: string; live: WorkloadHealth })[];
+  /** Each process with `live`: its health probed now, not as last recorded. */
+  processes: (ProcessState & { live: WorkloadHealth })[];
 }
 
 /** `meshgw status --output json` on the local target (a stable shape: fields are only added). */
