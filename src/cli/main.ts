@@ -75,7 +75,9 @@ export function buildProgram(): Command {
       .option('--normal-rps <n>', 'normal phase rate (default 50)')
       .option('--normal-seconds <n>', 'normal phase duration (default 10)')
       .option('--over-rps <n>', 'over-limit phase rate (default 150)')
-      .option('--over-seconds <n>', 'over-limit phase duration (default 15)'),
+      .option('--over-seconds <n>', 'over-limit phase duration (default 15)')
+      .option('--kubeconfig <file>', 'kubeconfig for mtls on aws (default: $KUBECONFIG or ~/.kube/config)')
+      .option('--context <name>', 'kubeconfig context (aws)'),
   ).action(action(async () => (await import('./commands/verify.js')).runVerify));
 
   aws(

@@ -16,6 +16,8 @@ import type { AwsMtlsContext } from './mtls-context.js';
 
 const ACCESS_LOG_DEADLINE_MS = 5 * 60_000;
 const ACCESS_LOG_POLL_MS = 15_000;
+/** AWS documents its throttling as best effort, so the aws target allows 10 % unless --tolerance says otherwise. */
+const AWS_DEFAULT_TOLERANCE = 0.1;
 
 export async function openAwsVerifySession(ctx: CommandContext, opts: Record<string, unknown>, throttle: ThrottlePhaseOptions): Promise<VerifySession> {
   const { config, stateDir } = ctx.loaded;
@@ -31,7 +33,7 @@ export async function openAwsVerifySession(ctx: CommandContext, opts: Record<str
     async checksFor(scenario) {
       if (scenario === 'throttle') {
         const { throttleChecks } = await import('../throttle/checks.js');
-        const given = Object.fromEntries(Object.entries(throttle).filter(([, v]) => v !== undefined));
+        const given = { tolerance: AWS_DEFAULT_TOLERANCE, ...Object.fromEntries(Object.entries(throttle).filter(([, v]) => v !== undefined)) };
         const phases = tallyingChecks(throttleChecks(given) as Check<AwsThrottleContext>[], tally);
         return [...phases, accessLogCheck({ tally, deadlineMs: ACCESS_LOG_DEADLINE_MS, pollMs: ACCESS_LOG_POLL_MS })] as Check<never>[];
       }
