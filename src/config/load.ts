@@ -67,7 +67,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       return `${field}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(valueAt(raw, issue.path))}`;
     default: {
       const got = valueAt(raw, issue.path);
-      const suffix = got !== undefined && (typeof got !== 'object' || got === null) ? ` (got ${describeValue(got)})` : '';
+      // Cross-field (custom) messages already quote the value they are about.
+      const showGot = issue.code !== 'custom' && got !== undefined && (typeof got !== 'object' || got === null);
+      const suffix = showGot ? ` (got ${describeValue(got)})` : '';
       return `${field}: ${issue.message}${suffix}`;
     }
   }
