@@ -12,7 +12,7 @@ export function median(values: readonly number[]): number {
 }
 
 export interface LatencySummary {
-  /** Requests answered with a 2xx/3xx/4xx status (errors and 5xx are counted apart). */
+  /** Requests answered 2xx/3xx (anything else is counted in errors). */
   count: number;
   errors: number;
   p50Ms: number;

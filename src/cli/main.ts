@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isMeshgwError } from '../errors.js';
-import { buildContext, type CommandContext, type GlobalOptions } from './context.js';
+import type { CommandContext, GlobalOptions } from './context.js';
 
 /**
  * The CLI's only entry: wires commander, maps errors to exit codes, and is the one place that
@@ -17,6 +17,8 @@ function action(load: Loader) {
     const cmd = args[args.length - 1] as Command;
     const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
     const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
+    // Loaded here, not at the top: --help must not pay for zod, yaml or the SDKs.
+    const { buildContext } = await import('./context.js');
     const ctx = await buildContext(opts, controller.signal);
     const run = await load();
     process.exitCode = await run(ctx, opts, positional);

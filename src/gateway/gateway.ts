@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline as pipelineCb, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Pool } from 'undici';
 import type { ApiKeyRecord, GatewayRoute, GatewaySpec } from '../local/specs.js';
 import { formatAccessLogLine, newAccessLogRecord, type AccessLogRecord } from './access-log.js';
@@ -11,6 +10,7 @@ import { BodyLimit } from './body-limit.js';
 import { systemClock, type Clock } from './clock.js';
 import { forwardableRequestHeaders, forwardableResponseHeaders, identityHeaders } from './headers.js';
 import * as answers from './responses.js';
+import { relayBody } from '../http/relay-body.js';
 import { hasBody, splitStage } from './request-target.js';
 import { GatewayThrottle } from './throttle.js';
 import { resolveTrace } from './trace.js';
@@ -180,9 +180,17 @@ class Gateway {
   ): Promise<void> {
     const pool = this.pools.get(route.service)!;
     let limiter: BodyLimit | undefined;
+    let body: IncomingMessage | BodyLimit | undefined;
     if (hasBody(req)) {
-      limiter = new BodyLimit(this.spec.gateway.maxBodyBytes);
-      pipelineCb(req, limiter, ignore);
+      if (req.headers['transfer-encoding'] === undefined) {
+        // A declared length was checked against maxBodyBytes already, and Node's parser never
+        // reads past it: the request streams upstream as it is, without a counting stage.
+        body = req;
+      } else {
+        limiter = new BodyLimit(this.spec.gateway.maxBodyBytes);
+        pipelineCb(req, limiter, ignore);
+        body = limiter;
+      }
     }
     const sentMs = this.clock.nowMs();
     try {
@@ -190,14 +198,14 @@ class Gateway {
         path: upstreamPath,
         method: rec.httpMethod as 'GET',
         headers,
-        body: limiter,
+        body,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
       rec.integrationLatency = round1(this.clock.nowMs() - sentMs);
       rec.status = upstream.statusCode;
       res.writeHead(upstream.statusCode, forwardableResponseHeaders(upstream.headers));
-      await pipeline(upstream.body, res);
+      await relayBody(upstream.body, res);
     } catch (err) {
       if (!res.headersSent) {
         const a = limiter?.exceeded ? answers.REQUEST_TOO_LARGE : answers.answerForUpstreamError(err);

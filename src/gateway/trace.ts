@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.js';
 
 /** The trace a request carries, in both the W3C and the X-Ray spelling. */
 export interface TraceHeaders {
@@ -25,13 +25,13 @@ export function resolveTrace(traceparent: string | undefined, amzn: string | und
     return { traceparent: traceparent!, amznTraceId: `Root=1-${id.slice(0, 8)}-${id.slice(8)}`, traceId: `1-${id.slice(0, 8)}-${id.slice(8)}` };
   }
   if (root) {
-    const tp = `00-${root[1]}${root[2]}-${randomBytes(8).toString('hex')}-01`;
+    const tp = `00-${root[1]}${root[2]}-${randomHex(8)}-01`;
     return { traceparent: tp, amznTraceId: amzn!, traceId: `1-${root[1]}-${root[2]}` };
   }
   const epochHex = Math.floor(epochMs / 1000).toString(16).padStart(8, '0').slice(-8);
-  const rest = randomBytes(12).toString('hex');
+  const rest = randomHex(12);
   return {
-    traceparent: `00-${epochHex}${rest}-${randomBytes(8).toString('hex')}-01`,
+    traceparent: `00-${epochHex}${rest}-${randomHex(8)}-01`,
     amznTraceId: `Root=1-${epochHex}-${rest}`,
     traceId: `1-${epochHex}-${rest}`,
   };

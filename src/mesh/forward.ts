@@ -4,8 +4,8 @@
  * undici refuses some of them outright.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import type { Dispatcher } from 'undici';
+import { relayBody } from '../http/relay-body.js';
 import { classifyUpstreamError, type UpstreamFailure } from './tls-errors.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'host', 'expect']);
@@ -68,7 +68,7 @@ export async function forwardRequest(
   }
   res.writeHead(upstream.statusCode, responseHeaders(upstream.headers));
   try {
-    await pipeline(upstream.body, res);
+    await relayBody(upstream.body, res);
   } catch (err) {
     // The answer was already under way: all that can be done is to cut the connection.
     res.destroy();

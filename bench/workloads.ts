@@ -1,0 +1,59 @@
+/** Starting the real meshgw processes (services, gateway, sidecars) for a measurement. */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GatewaySpec, SidecarSpec } from '../src/local/specs.js';
+import { jsonEvent, startProcess, type Started } from './procs.js';
+
+/** The repository root (dist/bench/ → ../../). */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DIST = path.join(ROOT, 'dist');
+
+export interface Running {
+  proc: Started;
+  port: number;
+}
+
+/** Extra node flags for the gateway and sidecars (e.g. --cpu-prof), set by run.ts's --profile. */
+export const nodeFlags: { gateway: string[]; sidecar: string[] } = { gateway: [], sidecar: [] };
+
+export async function startService(name: 'products' | 'users' | 'orders', env: Record<string, string> = {}): Promise<Running> {
+  const proc = await startProcess({
+    name,
+    command: process.execPath,
+    args: [path.join(DIST, 'services', name, 'main.js')],
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SERVICE_NAME: name, ...env },
+    isReady: (line) => jsonEvent(line, 'listening'),
+  });
+  return { proc, port: Number(proc.ready.port) };
+}
+
+export async function startGateway(spec: GatewaySpec, dir: string, name = 'gateway'): Promise<Running> {
+  const file = path.join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify(spec), { mode: 0o600 });
+  const proc = await startProcess({
+    name,
+    command: process.execPath,
+    args: [...nodeFlags.gateway, path.join(DIST, 'src', 'gateway', 'main.js'), file],
+    isReady: (line) => jsonEvent(line, 'listening'),
+  });
+  return { proc, port: Number(proc.ready.port) };
+}
+
+export interface RunningSidecar {
+  proc: Started;
+  inboundPort: number;
+  egress: Record<string, number>;
+}
+
+export async function startSidecar(spec: SidecarSpec, dir: string): Promise<RunningSidecar> {
+  const file = path.join(dir, `sidecar-${spec.workload}.json`);
+  await writeFile(file, JSON.stringify(spec), { mode: 0o600 });
+  const proc = await startProcess({
+    name: `sidecar ${spec.workload}`,
+    command: process.execPath,
+    args: [...nodeFlags.sidecar, path.join(DIST, 'src', 'mesh', 'sidecar-main.js'), file],
+    isReady: (line) => jsonEvent(line, 'listening'),
+  });
+  return { proc, inboundPort: Number(proc.ready.inboundPort), egress: proc.ready.egress as Record<string, number> };
+}
