@@ -81,7 +81,7 @@ async function inspect(ctx: LocalMtlsContext): Promise<CheckResult> {
   const flowOk = steps.length === 4 && steps.every((s) => s.ok);
   const silent = edges.filter((e) => e.requests < 1 || e.totalHandshakes < 1);
   // Connections are pooled, so a hop that already carried traffic may add no handshake now: show both.
-  const edgeLine = edges.map((e) => `${e.caller}→${e.callee} ${e.requests} rq over mTLS (${e.totalHandshakes} handshakes, ${e.newHandshakes} new)`).join(', ');
+  const edgeLine = edges.map((e) => `${e.caller}→${e.callee} ${e.requests} rq over mTLS (${e.totalHandshakes} handshake${e.totalHandshakes === 1 ? '' : 's'}, ${e.newHandshakes} new)`).join(', ');
   const data = { steps: steps.map((s) => ({ step: s.label, status: s.reply.status, ok: s.ok })), edges };
   if (!flowOk) {
     const failed = steps.find((s) => !s.ok) ?? steps.at(-1);
