@@ -6,9 +6,13 @@ import { PEER_IDENTITY_HEADER } from '../config/defaults.js';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'expect']);
 const RESPONSE_HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
-/** Headers only the gateway or a sidecar may set; a client's copies are dropped. */
+/**
+ * Headers that never reach a service: the identity headers only the gateway or a sidecar may set
+ * (a client's copies are dropped), and the API key itself, a secret the services have no use for
+ * (they get its id in keyIdHeader instead).
+ */
 export function identityHeaders(transform: { keyIdHeader: string; usagePlanHeader: string }): Set<string> {
-  return new Set([transform.keyIdHeader.toLowerCase(), transform.usagePlanHeader.toLowerCase(), PEER_IDENTITY_HEADER]);
+  return new Set([transform.keyIdHeader.toLowerCase(), transform.usagePlanHeader.toLowerCase(), PEER_IDENTITY_HEADER, 'x-api-key']);
 }
 
 /** The client's headers minus hop-by-hop ones and any identity header it tried to supply. */

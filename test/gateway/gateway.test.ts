@@ -69,6 +69,7 @@ describe('gateway routing, keys and transformation', () => {
     assert.equal(seen.headers['x-meshgw-api-key-id'], STD.id);
     assert.equal(seen.headers['x-meshgw-usage-plan'], 'standard');
     assert.equal(seen.headers['x-meshgw-peer-identity'], undefined);
+    assert.equal(seen.headers['x-api-key'], undefined, 'the key itself never reaches a service');
     assert.match(String(seen.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     assert.equal(r.headers['x-request-id'], seen.headers['x-request-id']);
     assert.match(String(seen.headers.traceparent), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
