@@ -102,6 +102,17 @@ describe('rendered manifests', () => {
     assert.ok(objs.some((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'gateway'));
   });
 
+  it('route each service by its prefix and stop the API key at the ingress', () => {
+    const routes = render().filter((o) => o.kind === 'HTTPRoute');
+    assert.deepEqual(routes.map((r) => r.metadata.name).sort(), ['orders', 'products', 'users']);
+    for (const r of routes) {
+      const rule = (r.spec as { rules: { matches: { path: { value: string } }[]; filters: { type: string; requestHeaderModifier?: { remove: string[] } }[] }[] }).rules[0];
+      assert.equal(rule.matches[0].path.value, `/${r.metadata.name}`);
+      const modifier = rule.filters.find((f) => f.type === 'RequestHeaderModifier');
+      assert.deepEqual(modifier?.requestHeaderModifier?.remove, ['x-api-key'], `${r.metadata.name} drops x-api-key`);
+    }
+  });
+
   it('run every Deployment by digest, non-root and read-only, with probes on /healthz and backend URLs for orders', () => {
     const objs = render();
     for (const d of objs.filter((o) => o.kind === 'Deployment')) {

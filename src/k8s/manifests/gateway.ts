@@ -61,7 +61,12 @@ export function renderHttpRoute(cfg: MeshgwConfig, service: string, upstreamPref
       rules: [
         {
           matches: [{ path: { type: 'PathPrefix', value: prefix } }],
-          ...(rewrite ? { filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: upstreamPrefix } } }] } : {}),
+          filters: [
+            // API Gateway (REST) forwards x-api-key to the integration and cannot remove a header; the
+            // ingress does, so the secret stops at the edge as on the local target (services get its id).
+            { type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['x-api-key'] } },
+            ...(rewrite ? [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: upstreamPrefix } } }] : []),
+          ],
           backendRefs: [{ name: service, port: SERVICE_PORT }],
         },
       ],
