@@ -121,12 +121,17 @@ function caSummary(pkiDir: string, state: CaState): CaSummary {
   return { subject: desc.subject, notAfter: desc.notAfter, fingerprint: desc.fingerprint, action: state.action, certFile: caFiles(pkiDir).certFile };
 }
 
-/** Creates or refreshes the mesh CA and one leaf per workload; keeps whatever is still valid. */
-export async function ensureMeshPki(opts: EnsurePkiOptions): Promise<PkiSummary> {
+/** The folder and a valid CA (created or renewed if needed), with the clock and renewal fraction in force. */
+async function prepareCa(opts: EnsurePkiOptions) {
   const now = opts.now ?? new Date();
   const fraction = opts.renewBeforeFraction ?? DEFAULT_RENEW_BEFORE_FRACTION;
   await ensureDir(opts.pkiDir);
-  const caState = await ensureCa(opts, now, fraction);
+  return { now, fraction, caState: await ensureCa(opts, now, fraction) };
+}
+
+/** Creates or refreshes the mesh CA and one leaf per workload; keeps whatever is still valid. */
+export async function ensureMeshPki(opts: EnsurePkiOptions): Promise<PkiSummary> {
+  const { now, fraction, caState } = await prepareCa(opts);
   const workloads: WorkloadCertSummary[] = [];
   for (const workload of workloadNames(opts.config)) {
     const files = workloadTlsFiles(opts.pkiDir, workload);
@@ -155,10 +160,7 @@ async function syncCaCopy(files: TlsFiles, ca: IssuedCert): Promise<void> {
  * process reloading them afterwards (SIGHUP) picks up a matching certificate and key.
  */
 export async function rotateLeaves(opts: EnsurePkiOptions): Promise<PkiSummary> {
-  const now = opts.now ?? new Date();
-  const fraction = opts.renewBeforeFraction ?? DEFAULT_RENEW_BEFORE_FRACTION;
-  await ensureDir(opts.pkiDir);
-  const caState = await ensureCa(opts, now, fraction);
+  const { now, caState } = await prepareCa(opts);
   const workloads: WorkloadCertSummary[] = [];
   for (const workload of workloadNames(opts.config)) {
     const existed = (await readIfExists(workloadTlsFiles(opts.pkiDir, workload).certFile)) !== undefined;

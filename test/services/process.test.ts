@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type IncomingMessage, request } from 'node:http';
-import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { TOKEN_SECRET } from './fixtures.js';
+import { connectionRefused } from './helpers.js';
 
 const entry = (name: string) => fileURLToPath(new URL(`../../services/${name}/main.js`, import.meta.url));
 
@@ -44,17 +44,6 @@ function start(name: string, env: Record<string, string>): Spawned {
   };
 }
 
-async function refusesConnections(port: number): Promise<boolean> {
-  const socket = connect(port, '127.0.0.1');
-  try {
-    await once(socket, 'connect');
-    socket.destroy();
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-  }
-}
-
 describe('service processes', { timeout: 15_000 }, () => {
   it('exits 2 with one line on stderr and nothing on stdout when TOKEN_SECRET is missing', async () => {
     const p = start('users', { HOST: '127.0.0.1', PORT: '0' });
@@ -90,7 +79,7 @@ describe('service processes', { timeout: 15_000 }, () => {
     const draining = p.event('draining');
     p.child.kill('SIGTERM');
     assert.equal((await draining).inFlight, 1);
-    assert.ok(await refusesConnections(port), 'no new connection is accepted while draining');
+    assert.ok(await connectionRefused(port), 'no new connection is accepted while draining');
     req.end(body);
     const [res] = (await once(req, 'response')) as [IncomingMessage];
     const chunks: Buffer[] = [];

@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import { EventEmitter, once } from 'node:events';
 import { Agent, type IncomingMessage, type ServerResponse, request } from 'node:http';
-import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { drainOnSignal } from '../../services/shared/shutdown.js';
-import { serve } from './helpers.js';
-
-async function connectionRefused(port: number): Promise<boolean> {
-  const socket = connect(port, '127.0.0.1');
-  try {
-    await once(socket, 'connect');
-    socket.destroy();
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-  }
-}
+import { connectionRefused, serve } from './helpers.js';
 
 describe('graceful shutdown', () => {
   it('stops accepting on SIGTERM, finishes the in-flight request with Connection: close, then resolves drained', async () => {
