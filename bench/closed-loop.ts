@@ -9,6 +9,8 @@ import { summarize, type LatencySummary } from './stats.js';
 
 export interface ClosedLoopOptions {
   origin: string;
+  /** Connect over this Unix socket instead of the origin's host and port. */
+  socketPath?: string;
   path: string;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
@@ -38,7 +40,7 @@ function isOk(status: number): boolean {
 }
 
 export async function runClosedLoop(opts: ClosedLoopOptions): Promise<ClosedLoopResult> {
-  const pool = opts.newConnectionPerRequest ? undefined : new Pool(opts.origin, { connections: opts.concurrency, pipelining: 1, keepAliveTimeout: 30_000, connect: opts.tls });
+  const pool = opts.newConnectionPerRequest ? undefined : new Pool(opts.origin, { connections: opts.concurrency, pipelining: 1, keepAliveTimeout: 30_000, connect: opts.tls, ...(opts.socketPath ? { socketPath: opts.socketPath } : {}) });
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;

@@ -1,6 +1,6 @@
 /** 1. GET /products: direct to the app, through the meshgw gateway, and through nginx. */
 import type { GatewayConfig } from '../src/config/schema.js';
-import type { GatewaySpec } from '../src/local/specs.js';
+import type { GatewaySpec } from '../src/gateway/spec.js';
 import { runClosedLoop, type ClosedLoopResult } from './closed-loop.js';
 import { ratio } from './stats.js';
 import { startGateway, startService } from './workloads.js';

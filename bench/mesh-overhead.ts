@@ -7,7 +7,8 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createSecureContext, type PeerCertificate } from 'node:tls';
 import { createCa, issueLeaf } from '../src/pki/issue.js';
-import type { SidecarSpec, TlsFiles } from '../src/local/specs.js';
+import type { TlsFiles } from '../src/dataplane/contracts.js';
+import type { SidecarSpec } from '../src/mesh/spec.js';
 import { runClosedLoop, type ClosedLoopResult } from './closed-loop.js';
 import type { LoadShape } from './gateway-overhead.js';
 import { cpuPerRequest, snapshot } from './proc-cpu.js';
@@ -55,6 +56,9 @@ async function makePki(dir: string): Promise<{ files: Record<string, TlsFiles>; 
 export async function measureMeshOverhead(dir: string, shape: LoadShape, handshakeShape: LoadShape): Promise<MeshOverhead> {
   const { files, pem } = await makePki(dir);
   const app = await startService('products');
+  // The sidecar's app listens on its private Unix socket, as in the stack; `app` above (TCP) is the direct baseline.
+  const appSocket = path.join(dir, 'products-app.sock');
+  const meshApp = await startService('products', { SOCKET_PATH: appSocket });
   try {
     const appOrigin = `http://127.0.0.1:${app.port}`;
     const server: SidecarSpec = {
@@ -63,7 +67,7 @@ export async function measureMeshOverhead(dir: string, shape: LoadShape, handsha
       spiffeId: `${TRUST}/products`,
       host: '127.0.0.1',
       inboundPort: 0,
-      appOrigin,
+      appSocket,
       allowedCallers: [`${TRUST}/orders`],
       egress: [],
       adminPort: 0,
@@ -76,22 +80,22 @@ export async function measureMeshOverhead(dir: string, shape: LoadShape, handsha
       spiffeId: `${TRUST}/orders`,
       host: '127.0.0.1',
       inboundPort: 0,
-      appOrigin,
+      appSocket,
       allowedCallers: [],
-      egress: [{ backend: 'products', port: 0, upstream: { origin: `https://127.0.0.1:${serverCar.inboundPort}`, expectedSpiffeId: `${TRUST}/products` } }],
+      egress: [{ backend: 'products', socketPath: path.join(dir, 'orders-to-products.sock'), upstream: { origin: `https://127.0.0.1:${serverCar.inboundPort}`, expectedSpiffeId: `${TRUST}/products` } }],
       adminPort: 0,
       tls: files.orders,
     };
     const clientCar = await startSidecar(client, dir);
     try {
       const direct = await runClosedLoop({ origin: appOrigin, path: '/products', ...shape });
-      const meshHop = await runClosedLoop({ origin: `http://127.0.0.1:${clientCar.egress.products}`, path: '/products', ...shape });
+      const meshHop = await runClosedLoop({ origin: 'http://localhost', socketPath: clientCar.egress.products, path: '/products', ...shape });
       const newPlainConnection = await runClosedLoop({ origin: appOrigin, path: '/products', ...handshakeShape, newConnectionPerRequest: true });
       // The bench plays the orders sidecar: its certificate, the mesh CA, and the SPIFFE ID check.
       // One secure context for all connections, so the client does not re-parse PEM per request
       // and the figure is the handshake itself (both ends' crypto), not the bench's set-up.
       const secureContext = createSecureContext({ ca: pem.orders.ca, cert: pem.orders.cert, key: pem.orders.key });
-      const pids = { 'products-sidecar': serverCar.proc.child.pid ?? 0, products: app.proc.child.pid ?? 0, bench: process.pid };
+      const pids = { 'products-sidecar': serverCar.proc.child.pid ?? 0, products: meshApp.proc.child.pid ?? 0, bench: process.pid };
       const before = snapshot(pids);
       const newMtlsConnection = await runClosedLoop({
         origin: `https://127.0.0.1:${serverCar.inboundPort}`,
@@ -124,5 +128,6 @@ export async function measureMeshOverhead(dir: string, shape: LoadShape, handsha
     }
   } finally {
     await app.proc.stop();
+    await meshApp.proc.stop();
   }
 }

@@ -2,7 +2,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GatewaySpec, SidecarSpec } from '../src/local/specs.js';
+import type { GatewaySpec } from '../src/gateway/spec.js';
+import type { SidecarSpec } from '../src/mesh/spec.js';
 import { jsonEvent, startProcess, type Started } from './procs.js';
 
 /** The repository root (dist/bench/ → ../../). */
@@ -11,6 +12,7 @@ export const DIST = path.join(ROOT, 'dist');
 
 export interface Running {
   proc: Started;
+  /** The TCP port, or 0 when the service listens on SOCKET_PATH. */
   port: number;
 }
 
@@ -25,7 +27,7 @@ export async function startService(name: 'products' | 'users' | 'orders', env: R
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', SERVICE_NAME: name, ...env },
     isReady: (line) => jsonEvent(line, 'listening'),
   });
-  return { proc, port: Number(proc.ready.port) };
+  return { proc, port: Number(proc.ready.port ?? 0) };
 }
 
 export async function startGateway(spec: GatewaySpec, dir: string, name = 'gateway'): Promise<Running> {
@@ -43,7 +45,8 @@ export async function startGateway(spec: GatewaySpec, dir: string, name = 'gatew
 export interface RunningSidecar {
   proc: Started;
   inboundPort: number;
-  egress: Record<string, number>;
+  /** backend → the egress listener's Unix socket. */
+  egress: Record<string, string>;
 }
 
 export async function startSidecar(spec: SidecarSpec, dir: string): Promise<RunningSidecar> {
@@ -55,5 +58,5 @@ export async function startSidecar(spec: SidecarSpec, dir: string): Promise<Runn
     args: [...nodeFlags.sidecar, path.join(DIST, 'src', 'mesh', 'sidecar-main.js'), file],
     isReady: (line) => jsonEvent(line, 'listening'),
   });
-  return { proc, inboundPort: Number(proc.ready.inboundPort), egress: proc.ready.egress as Record<string, number> };
+  return { proc, inboundPort: Number(proc.ready.inboundPort), egress: proc.ready.egress as Record<string, string> };
 }

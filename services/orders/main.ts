@@ -1,6 +1,6 @@
 // Entry of the orders container / local process: env in, JSON access log out (see shared/run-service.ts).
-import { Agent } from 'undici';
-import { httpUrl, integerIn } from '../shared/env.js';
+import { Agent, Pool } from 'undici';
+import { httpUrl, integerIn, socketPath } from '../shared/env.js';
 import { runService } from '../shared/run-service.js';
 import { createApp } from './app.js';
 import { createMemoryOrderStore } from './order-store.js';
@@ -15,8 +15,20 @@ runService('orders', (env, common, deps) => {
     maxBodyBytes: common.maxBodyBytes,
     backendTimeoutMs: integerIn(env, 'BACKEND_TIMEOUT_MS', 1, 120_000, DEFAULT_BACKEND_TIMEOUT_MS),
   };
-  // One keep-alive pool for both backends, for the life of the process.
-  const dispatcher = new Agent({ connections: 32, keepAliveTimeout: 4000, connect: { timeout: config.backendTimeoutMs } });
+  // Locally each backend is reached through the sidecar's egress socket for it (USERS_SOCKET,
+  // PRODUCTS_SOCKET); in a pod the URLs' host and port lead to the sidecar instead.
+  const sockets = new Map<string, string>();
+  for (const [urlVar, socketVar] of [['USERS_URL', 'USERS_SOCKET'], ['PRODUCTS_URL', 'PRODUCTS_SOCKET']] as const) {
+    const socket = socketPath(env, socketVar);
+    if (socket) sockets.set(new URL(httpUrl(env, urlVar)).origin, socket);
+  }
+  // One keep-alive pool per backend, for the life of the process.
+  const dispatcher = new Agent({
+    connections: 32,
+    keepAliveTimeout: 4000,
+    connect: { timeout: config.backendTimeoutMs },
+    factory: (origin, opts) => new Pool(origin, { ...opts, ...(sockets.has(String(origin)) ? { socketPath: sockets.get(String(origin)) } : {}) }),
+  });
   const app = createApp({ ...deps, store: createMemoryOrderStore(), config, dispatcher });
   return { app, close: () => dispatcher.close() };
 });

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import { PEER_IDENTITY_HEADER } from '../../src/config/defaults.js';
 import type { Clock } from './clock.js';
+import { peerIdentity } from './peer-identity.js';
 import type { ServiceMiddleware } from './state.js';
 
 /** One access-log line; the same fields on every service so lines from one trace can be joined. */
@@ -13,7 +13,7 @@ export interface AccessLogLine {
   path: string;
   status: number;
   latencyMs: number;
-  /** The caller's SPIFFE ID as verified by the sidecar, or null when the request did not come through one. */
+  /** The caller's SPIFFE ID as verified by the sidecar, or null when the request did not come from it over the app's private socket. */
   peer: string | null;
 }
 
@@ -39,7 +39,7 @@ export function accessLog({ service, clock, stream }: AccessLogOptions): Service
         path: ctx.path,
         status: ctx.status,
         latencyMs: clock.now() - started,
-        peer: ctx.get(PEER_IDENTITY_HEADER) || null,
+        peer: peerIdentity(ctx),
       };
       stream.write(JSON.stringify(line) + '\n');
     }

@@ -1,3 +1,5 @@
+import type { ListenAddress } from '../../src/dataplane/listener.js';
+
 /** A setting missing or malformed in a service's environment; main prints it as one line and exits 2. */
 export class ServiceEnvError extends Error {
   constructor(message: string) {
@@ -41,18 +43,29 @@ export function httpUrl(env: Env, name: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/** An absolute path for a Unix socket, or undefined when the variable is unset. */
+export function socketPath(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!raw.startsWith('/')) throw new ServiceEnvError(`${name} must be an absolute path to a Unix socket (got ${JSON.stringify(raw)})`);
+  return raw;
+}
+
 /** Settings every service reads: where to listen, its name, and the body limit. */
 export interface CommonEnv {
-  host: string;
-  port: number;
+  /**
+   * SOCKET_PATH (local: the private Unix socket only the app and its sidecar can open), else
+   * HOST:PORT (an image: the app's port inside its pod, reached only by the pod's own sidecar).
+   */
+  listen: ListenAddress;
   serviceName: string;
   maxBodyBytes: number;
 }
 
 export function readCommonEnv(env: Env, defaultName: string, defaultMaxBodyBytes: number): CommonEnv {
+  const socket = socketPath(env, 'SOCKET_PATH');
   return {
-    host: env.HOST || '127.0.0.1',
-    port: integerIn(env, 'PORT', 0, 65535),
+    listen: socket ? { socketPath: socket } : { host: env.HOST || '127.0.0.1', port: integerIn(env, 'PORT', 0, 65535) },
     serviceName: env.SERVICE_NAME || defaultName,
     maxBodyBytes: integerIn(env, 'MAX_BODY_BYTES', 1, 64 * 1024 * 1024, defaultMaxBodyBytes),
   };

@@ -1,10 +1,9 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DEFAULT_MAX_BODY_BYTES } from '../../src/config/defaults.js';
+import { describeAddress, handleSignals, Listener } from '../../src/dataplane/listener.js';
 import { systemClock } from './clock.js';
 import { type CommonEnv, type Env, ServiceEnvError, integerIn, readCommonEnv } from './env.js';
 import type { ServiceApp, ServiceDeps } from './service-app.js';
-import { drainOnSignal } from './shutdown.js';
 
 /** What a service's main builds from its environment. */
 export interface BuiltService {
@@ -21,8 +20,8 @@ function lifecycle(service: string, event: string, fields: Record<string, unknow
 
 /**
  * The body of every services/<name>/main.ts: read the environment (one line on stderr and exit 2
- * when it is invalid), listen, and drain on SIGTERM. stdout carries only access-log lines; lifecycle
- * events and 5xx details go to stderr as JSON lines.
+ * when it is invalid), listen, and drain on SIGTERM with the data plane's listener lifecycle.
+ * stdout carries only access-log lines; lifecycle events and 5xx details go to stderr as JSON lines.
  */
 export function runService(defaultName: string, build: BuildService, env: Env = process.env): void {
   let common: CommonEnv;
@@ -39,22 +38,24 @@ export function runService(defaultName: string, build: BuildService, env: Env = 
     return;
   }
   const service = common.serviceName;
-  const server = createServer(built.app.callback());
-  const drained = drainOnSignal(server, {
-    graceMs,
-    onDraining: (signal, inFlight) => lifecycle(service, 'draining', { signal, inFlight }),
+  const listener = new Listener(createServer(built.app.callback()));
+  handleSignals({
+    stop: async (signal) => {
+      const draining = listener.drain(graceMs);
+      lifecycle(service, 'draining', { signal, inFlight: listener.inFlight });
+      const result = await draining;
+      await built.close?.();
+      lifecycle(service, 'stopped', { ...result, signal });
+      return result.type === 'drained' ? 0 : 1;
+    },
+    // Let the event loop empty on its own: stdout lines still buffered are written first.
+    exit: (code) => void (process.exitCode = code),
   });
-  server.on('error', (err: NodeJS.ErrnoException) => {
-    process.stderr.write(`${service}: cannot listen on ${common.host}:${common.port}: ${err.code ?? err.message}\n`);
-    process.exit(1);
-  });
-  server.listen(common.port, common.host, () => {
-    const { address, port } = server.address() as AddressInfo;
-    lifecycle(service, 'listening', { address, port, pid: process.pid });
-  });
-  void drained.then(async (result) => {
-    await built.close?.();
-    lifecycle(service, 'stopped', result);
-    process.exitCode = result.type === 'drained' ? 0 : 1;
-  });
+  listener.listen(common.listen).then(
+    (bound) => lifecycle(service, 'listening', { ...bound, pid: process.pid }),
+    (err: NodeJS.ErrnoException) => {
+      process.stderr.write(`${service}: cannot listen on ${describeAddress(common.listen)}: ${err.code ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
 }

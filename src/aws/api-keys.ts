@@ -2,7 +2,7 @@
 import { GetApiKeyCommand, type APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import type { MeshgwConfig } from '../config/schema.js';
 import { MeshgwError } from '../errors.js';
-import type { ApiKeyRecord } from '../local/specs.js';
+import type { ApiKeyRecord } from '../gateway/spec.js';
 import { parsePairs } from './outputs.js';
 
 /** The usage plan a key belongs to, from meshgw.yaml (the plan that lists the key's name). */

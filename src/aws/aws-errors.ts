@@ -24,3 +24,15 @@ export function toUserError(err: unknown, where: { region: string; profile?: str
   }
   return err;
 }
+
+/**
+ * Runs an aws command body (or one AWS call inside a check) and routes whatever the SDK throws
+ * through toUserError, so expired or missing credentials and AWS refusals name their fix.
+ */
+export async function guardAwsErrors<T>(where: { region: string; profile?: string }, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw toUserError(err, where);
+  }
+}

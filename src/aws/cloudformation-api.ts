@@ -13,6 +13,7 @@ import {
   ExecuteChangeSetCommand,
   ValidateTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
+import type { DeployedParameter } from './stack-inputs.js';
 import type { StackParameter } from './template.js';
 
 /** A stack as meshgw needs it. */
@@ -23,6 +24,8 @@ export interface StackDescription {
   statusReason?: string;
   lastUpdated?: Date;
   outputs: Record<string, string>;
+  /** The deployed parameter values (and what SSM-typed ones resolved to): `up` keeps the pinned AMI. */
+  parameters?: Record<string, DeployedParameter>;
 }
 
 /** One resource change of a change set, flattened. */
@@ -100,6 +103,8 @@ export function createCloudFormationApi(client: CloudFormationClient): CloudForm
         if (!s) return undefined;
         const outputs: Record<string, string> = {};
         for (const o of s.Outputs ?? []) if (o.OutputKey) outputs[o.OutputKey] = o.OutputValue ?? '';
+        const parameters: Record<string, DeployedParameter> = {};
+        for (const p of s.Parameters ?? []) if (p.ParameterKey) parameters[p.ParameterKey] = { value: p.ParameterValue ?? '', resolved: p.ResolvedValue };
         return {
           stackId: s.StackId ?? stackName,
           stackName: s.StackName ?? stackName,
@@ -107,6 +112,7 @@ export function createCloudFormationApi(client: CloudFormationClient): CloudForm
           statusReason: s.StackStatusReason,
           lastUpdated: s.LastUpdatedTime ?? s.CreationTime,
           outputs,
+          parameters,
         };
       } catch (err) {
         // DescribeStacks answers a ValidationError "Stack with id X does not exist" for a missing stack.

@@ -1,6 +1,7 @@
+import { GetAccountCommand } from '@aws-sdk/client-api-gateway';
 import type { CommandContext } from '../cli/context.js';
+import type { AwsTargetOptions, ClusterOverride } from '../cli/options.js';
 import type { MeshgwConfig } from '../config/schema.js';
-import { MeshgwError } from '../errors.js';
 import type { CleanupResult } from '../k8s/cleanup.js';
 import { createAwsClients } from './clients.js';
 import { createCloudFormationApi, type CloudFormationApi } from './cloudformation-api.js';
@@ -8,6 +9,7 @@ import { createConfirm } from './confirm.js';
 import { resolveCallerIdentity, type CallerIdentity } from './credentials.js';
 import type { Confirm } from './deploy-stack.js';
 import { DEFAULT_TIMING, type PollTiming } from './polling.js';
+import { gatherStackInputs } from './stack-inputs.js';
 import { loadBaseTemplate, renderTemplate, type RenderedTemplate } from './template.js';
 
 /** Everything the aws commands touch outside themselves; tests replace any part. */
@@ -17,32 +19,40 @@ export interface AwsCommandDeps {
   identity(): Promise<CallerIdentity>;
   confirm: Confirm;
   renderTemplate(cfg: MeshgwConfig): Promise<RenderedTemplate>;
-  /** Kubernetes objects that own AWS resources (load balancers), removed before the stack. */
-  removeDeployedObjects(): Promise<CleanupResult>;
+  /** Kubernetes objects that own AWS resources (load balancers), removed from the stack's cluster before the stack. */
+  removeDeployedObjects(clusterName: string): Promise<CleanupResult>;
   timing: PollTiming;
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
-/** The AWS options every aws command takes, checked once. */
-export function awsOptions(ctx: CommandContext, opts: Record<string, unknown>): { region: string; profile?: string; yes: boolean } {
-  const region = typeof opts.region === 'string' ? opts.region : ctx.loaded.config.aws.region;
-  if (!REGION.test(region)) throw new MeshgwError('USAGE', `--region: expected an AWS region such as us-east-1, got "${region}"`);
-  const profile = typeof opts.profile === 'string' ? opts.profile : undefined;
-  return { region, profile, yes: opts.yes === true };
+/** What the aws commands' dependencies depend on: where, as whom, whether to ask, and any kubeconfig override (down). */
+export interface AwsDepsOptions {
+  aws: AwsTargetOptions;
+  yes: boolean;
+  cluster?: ClusterOverride;
 }
 
 /** The real dependencies: SDK clients through createAwsClients, stdin for questions. */
-export function createAwsCommandDeps(ctx: CommandContext, opts: Record<string, unknown>, overrides: Partial<AwsCommandDeps> = {}): AwsCommandDeps {
-  const { region, profile, yes } = awsOptions(ctx, opts);
+export function createAwsCommandDeps(ctx: CommandContext, opts: AwsDepsOptions, overrides: Partial<AwsCommandDeps> = {}): AwsCommandDeps {
+  const { region, profile } = opts.aws;
+  const yes = opts.yes;
   const clients = createAwsClients({ region, profile });
+  const cfn = createCloudFormationApi(clients.cloudformation);
   return {
     region,
-    cfn: createCloudFormationApi(clients.cloudformation),
+    cfn,
     identity: () => resolveCallerIdentity(clients.sts, { region, profile }),
     confirm: createConfirm({ yes, input: process.stdin, output: process.stderr }),
-    renderTemplate: async (cfg) => renderTemplate(cfg, await loadBaseTemplate()),
-    removeDeployedObjects: async () => (await import('../k8s/cleanup.js')).removeDeployedObjects(ctx, opts),
+    renderTemplate: async (cfg) => {
+      const inputs = await gatherStackInputs(cfg, {
+        deployedParameters: async () => (await cfn.describeStack(cfg.aws.stackName))?.parameters,
+        accountCloudWatchRoleArn: async () => (await clients.apiGateway.send(new GetAccountCommand({}))).cloudwatchRoleArn,
+      });
+      return renderTemplate(cfg, await loadBaseTemplate(), inputs);
+    },
+    removeDeployedObjects: async (clusterName) => {
+      const [{ removeDeployedObjects }, { connectStackCluster, stackClusterDeps }] = await Promise.all([import('../k8s/cleanup.js'), import('../k8s/stack-cluster.js')]);
+      return removeDeployedObjects(ctx, () => connectStackCluster({ clusterName, region }, opts.cluster ?? {}, stackClusterDeps(clients)));
+    },
     timing: DEFAULT_TIMING,
     ...overrides,
   };

@@ -1,10 +1,11 @@
 import { rm } from 'node:fs/promises';
 import type { CommandContext } from '../cli/context.js';
+import type { ChangeSetOptions, DownOptions, StatusOptions } from '../cli/options.js';
 import type { Step } from '../cli/reporter.js';
 import { ExitCode, MeshgwError } from '../errors.js';
 import type { StackEvent } from './cloudformation-api.js';
-import { toUserError } from './aws-errors.js';
-import { awsOptions, createAwsCommandDeps, type AwsCommandDeps } from './command-deps.js';
+import { guardAwsErrors } from './aws-errors.js';
+import { createAwsCommandDeps, type AwsCommandDeps } from './command-deps.js';
 import { deleteStack } from './delete-stack.js';
 import { deployStack, type DeployObserver } from './deploy-stack.js';
 import { outputsFile, writeStackOutputs } from './outputs.js';
@@ -17,29 +18,21 @@ const STATUS_EVENTS = 10;
 const RESUME_HINT = 'The operation goes on in AWS; `meshgw status --target aws` shows where it is.';
 
 /** `meshgw up --target aws`. */
-export async function upAws(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
-  return guarded(ctx, opts, () => runUpAws(ctx, opts, createAwsCommandDeps(ctx, opts)));
+export async function upAws(ctx: CommandContext, opts: ChangeSetOptions): Promise<number> {
+  return guardAwsErrors(opts.aws, () => runUpAws(ctx, opts, createAwsCommandDeps(ctx, opts)));
 }
 
 /** `meshgw status --target aws`. */
-export async function statusAws(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
-  return guarded(ctx, opts, () => runStatusAws(ctx, opts, createAwsCommandDeps(ctx, opts)));
+export async function statusAws(ctx: CommandContext, opts: StatusOptions): Promise<number> {
+  return guardAwsErrors(opts.aws, () => runStatusAws(ctx, opts, createAwsCommandDeps(ctx, { aws: opts.aws, yes: false })));
 }
 
 /** `meshgw down --target aws`. */
-export async function downAws(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
-  return guarded(ctx, opts, () => runDownAws(ctx, opts, createAwsCommandDeps(ctx, opts)));
+export async function downAws(ctx: CommandContext, opts: DownOptions): Promise<number> {
+  return guardAwsErrors(opts.aws, () => runDownAws(ctx, createAwsCommandDeps(ctx, opts)));
 }
 
-async function guarded(ctx: CommandContext, opts: Record<string, unknown>, run: () => Promise<number>): Promise<number> {
-  try {
-    return await run();
-  } catch (err) {
-    throw toUserError(err, awsOptions(ctx, opts));
-  }
-}
-
-export async function runUpAws(ctx: CommandContext, opts: Record<string, unknown>, deps: AwsCommandDeps): Promise<number> {
+export async function runUpAws(ctx: CommandContext, opts: Pick<ChangeSetOptions, 'dryRun'>, deps: AwsCommandDeps): Promise<number> {
   const { config } = ctx.loaded;
   const who = await deps.identity();
   ctx.reporter.info(`AWS account ${who.account} as ${who.arn}, region ${deps.region}, stack ${config.aws.stackName}`);
@@ -50,7 +43,7 @@ export async function runUpAws(ctx: CommandContext, opts: Record<string, unknown
  * Deploys one stack through a change set and reports it; shared by `up --target aws` and
  * `ci-role` (the GitHub OIDC deploy role's own small stack).
  */
-export async function deployAndReport(ctx: CommandContext, opts: Record<string, unknown>, deps: AwsCommandDeps, stackName: string, rendered: RenderedTemplate): Promise<number> {
+export async function deployAndReport(ctx: CommandContext, opts: Pick<ChangeSetOptions, 'dryRun'>, deps: AwsCommandDeps, stackName: string, rendered: RenderedTemplate): Promise<number> {
   const { stateDir } = ctx.loaded;
   const progress = new Progress(ctx);
   const observer: DeployObserver = {
@@ -66,7 +59,7 @@ export async function deployAndReport(ctx: CommandContext, opts: Record<string, 
     },
   };
   const result = await progress.around(() =>
-    deployStack(deps.cfn, { stackName, rendered, dryRun: opts.dryRun === true, confirm: deps.confirm, timing: deps.timing, signal: ctx.signal, observer }),
+    deployStack(deps.cfn, { stackName, rendered, dryRun: opts.dryRun, confirm: deps.confirm, timing: deps.timing, signal: ctx.signal, observer }),
   );
 
   switch (result.type) {
@@ -92,10 +85,10 @@ export async function deployAndReport(ctx: CommandContext, opts: Record<string, 
   }
 }
 
-export async function runStatusAws(ctx: CommandContext, opts: Record<string, unknown>, deps: AwsCommandDeps): Promise<number> {
+export async function runStatusAws(ctx: CommandContext, opts: Pick<StatusOptions, 'drift'>, deps: AwsCommandDeps): Promise<number> {
   const stackName = ctx.loaded.config.aws.stackName;
   await deps.identity();
-  const drift = opts.drift === true;
+  const drift = opts.drift;
   const step = drift ? ctx.reporter.step(`detecting drift on ${stackName}`) : undefined;
   let report;
   try {
@@ -109,7 +102,7 @@ export async function runStatusAws(ctx: CommandContext, opts: Record<string, unk
   return ExitCode.ok;
 }
 
-export async function runDownAws(ctx: CommandContext, opts: Record<string, unknown>, deps: AwsCommandDeps): Promise<number> {
+export async function runDownAws(ctx: CommandContext, deps: AwsCommandDeps): Promise<number> {
   const { config, stateDir } = ctx.loaded;
   const stackName = config.aws.stackName;
   const who = await deps.identity();
@@ -125,7 +118,7 @@ export async function runDownAws(ctx: CommandContext, opts: Record<string, unkno
     return ExitCode.ok;
   }
   // Kubernetes objects that created AWS resources inside the VPC go first, or the VPC cannot be deleted.
-  const cleanup = await deps.removeDeployedObjects();
+  const cleanup = await deps.removeDeployedObjects(stack.outputs.ClusterName || config.aws.clusterName);
   ctx.reporter.info(cleanup.type === 'removed' ? `removed ${cleanup.objects} object(s) from the cluster` : `cluster cleanup skipped: ${cleanup.reason}`);
 
   const progress = new Progress(ctx);

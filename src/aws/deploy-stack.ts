@@ -116,7 +116,7 @@ async function validate(api: CloudFormationApi, req: DeployRequest): Promise<voi
     throw new MeshgwError(
       'STACK_FAILED',
       `CloudFormation rejected the template for ${req.stackName}: ${e.message}`,
-      'Nothing was changed. The template is templates/meshgw-stack.yaml plus what meshgw.yaml adds; `.venv/bin/cfn-lint templates/meshgw-stack.rendered.yaml` shows the same findings offline.',
+      'Nothing was changed. The template is templates/meshgw-stack.yaml plus what meshgw.yaml adds; `cfn-lint templates/meshgw-stack.rendered.yaml` (pip install cfn-lint) shows the same findings offline.',
       { cause: err },
     );
   }

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
+import type { PushOptions } from '../cli/options.js';
 import { ExitCode } from '../errors.js';
+import { guardAwsErrors } from './aws-errors.js';
 import { createAwsClients } from './clients.js';
 import { createEcrApi } from './ecr.js';
 import { readStackOutputs } from './outputs.js';
@@ -9,19 +11,20 @@ import { writeImagesRecord, type ImagesRecord } from './push-record.js';
 import { createExecaRunner } from './push-runner.js';
 
 /** `meshgw push`: build, push, print each image's digest and record them for deploy. */
-export async function pushImages(ctx: CommandContext, opts: Record<string, unknown>, _arg?: string): Promise<number> {
+export async function pushImages(ctx: CommandContext, opts: PushOptions): Promise<number> {
   const { config, stateDir, file } = ctx.loaded;
   const outputs = await readStackOutputs(stateDir, config.aws.stackName);
-  const region = typeof opts.region === 'string' ? opts.region : config.aws.region;
-  const clients = createAwsClients({ region, profile: typeof opts.profile === 'string' ? opts.profile : undefined });
+  const clients = createAwsClients(opts.aws);
   const step = ctx.reporter.step('pushing images to ECR');
   let record: ImagesRecord;
   try {
-    record = await pushImagesToEcr(
-      { config, outputs, repoRoot: path.dirname(file), tag: opts.tag as string | undefined, platform: opts.platform as string | undefined },
-      createExecaRunner(ctx.signal),
-      createEcrApi(clients.ecr),
-      { onStep: (t) => step.update(t) },
+    record = await guardAwsErrors(opts.aws, () =>
+      pushImagesToEcr(
+        { config, outputs, repoRoot: path.dirname(file), tag: opts.tag, platform: opts.platform },
+        createExecaRunner(ctx.signal),
+        createEcrApi(clients.ecr),
+        { onStep: (t) => step.update(t) },
+      ),
     );
     step.succeed(`images ${record.tag} in ECR`);
   } catch (err) {

@@ -1,11 +1,13 @@
 /**
  * Builds the three service images with the user's docker and pushes them to ECR, tagged by git
- * commit. Tags are immutable in our repositories, so a tag ECR already has is skipped.
+ * commit (and content, for a dirty tree: image-tag.ts). Tags are immutable in our repositories,
+ * so a tag ECR already has is skipped.
  */
 import type { MeshgwConfig } from '../config/schema.js';
 import { serviceNames } from '../config/topology.js';
 import { MeshgwError } from '../errors.js';
 import { splitRepositoryUri, type EcrApi } from './ecr.js';
+import { gitTag } from './image-tag.js';
 import type { StackOutputs } from './outputs.js';
 import type { ImagesRecord, PushedImage } from './push-record.js';
 import { tail, type ToolRunner } from './push-runner.js';
@@ -34,16 +36,6 @@ export async function ensureDocker(run: ToolRunner): Promise<void> {
   const r = await run.exec('docker', ['version', '--format', '{{.Server.Version}}']);
   if (r.missing) throw new MeshgwError('TOOL_MISSING', 'docker is not on PATH: push builds the images with it', DOCKER_HINT);
   if (r.exitCode !== 0) throw new MeshgwError('TOOL_MISSING', `docker cannot reach its daemon: ${tail(r.stderr, 2) || 'no server answered'}`, DOCKER_HINT);
-}
-
-/** The git commit, with -dirty when the work tree has uncommitted changes (the image would not match the commit). */
-export async function gitTag(run: ToolRunner, repoRoot: string): Promise<string> {
-  const head = await run.exec('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot });
-  if (head.missing || head.exitCode !== 0) {
-    throw new MeshgwError('USAGE', 'cannot name the images after a git commit (not a git checkout, or git is missing)', 'Pass --tag <tag> to name the images yourself.');
-  }
-  const status = await run.exec('git', ['status', '--porcelain'], { cwd: repoRoot });
-  return status.stdout.trim() ? `${head.stdout.trim()}-dirty` : head.stdout.trim();
 }
 
 function buildArgs(service: string, imageTag: string, platform: string): string[] {

@@ -27,7 +27,7 @@ const INTEGRATION_TIMEOUT_MS = 29_000;
  * meshgw.yaml: /<prefix> and /<prefix>/{proxy+} per service (ANY), plus one explicit method per
  * gateway.methodThrottles entry, because a stage method setting applies to a named method, not to ANY.
  */
-export function renderApi(cfg: MeshgwConfig): { fragment: CfnFragment; methodSettings: unknown[]; deploymentId: string; methods: PlannedMethod[] } {
+export function renderApi(cfg: MeshgwConfig, targetFingerprint: string): { fragment: CfnFragment; methodSettings: unknown[]; deploymentId: string; methods: PlannedMethod[] } {
   const resources: Record<string, CfnResource> = {};
   const methods: PlannedMethod[] = [];
   const serviceIds = logicalNames('service', Object.keys(cfg.services), '');
@@ -84,8 +84,10 @@ export function renderApi(cfg: MeshgwConfig): { fragment: CfnFragment; methodSet
 
   for (const m of methods) resources[m.logicalId] = methodResource(cfg, m);
   // CloudFormation does not redeploy an API when only its methods change; naming the deployment after
-  // a hash of the methods makes every change of routes a new deployment the stage then points to.
-  const digest = createHash('sha256').update(JSON.stringify(resources)).digest('hex').slice(0, 10);
+  // a hash of the methods and of the integration target (the NLB and the VPC link, with all they are
+  // made of: see integrationTargetFingerprint) makes every change of routes or target a new deployment
+  // the stage then points to.
+  const digest = createHash('sha256').update(JSON.stringify(resources)).update(targetFingerprint).digest('hex').slice(0, 10);
   const deploymentId = `ApiDeployment${digest}`;
   resources[deploymentId] = {
     Type: 'AWS::ApiGateway::Deployment',
@@ -122,8 +124,10 @@ function methodResource(cfg: MeshgwConfig, m: PlannedMethod): CfnResource {
       Integration: {
         Type: 'HTTP_PROXY',
         IntegrationHttpMethod: m.httpMethod,
+        // VPC link V2 (see the base template): the link, and the load balancer it connects to.
         ConnectionType: 'VPC_LINK',
         ConnectionId: { Ref: 'VpcLink' },
+        IntegrationTarget: { Ref: 'Nlb' },
         Uri: { 'Fn::Sub': `http://\${Nlb.DNSName}${m.upstreamPath}` },
         RequestParameters: requestParameters,
         PassthroughBehavior: 'WHEN_NO_MATCH',

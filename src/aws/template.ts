@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { MeshgwConfig } from '../config/schema.js';
 import { MeshgwError } from '../errors.js';
+import { availabilityZoneIdsFor } from './availability-zones.js';
+import { resolveStackInputs, type StackInputs } from './stack-inputs.js';
 import { renderApi } from './template-api.js';
 import { renderRepositories } from './template-repositories.js';
 import type { CfnFragment, CfnTemplate } from './template-types.js';
@@ -35,14 +38,21 @@ export async function loadBaseTemplate(file = BASE_TEMPLATE_FILE): Promise<CfnTe
   return parse(await readFile(file, 'utf8')) as CfnTemplate;
 }
 
-/** Parameter values from meshgw.yaml; nothing is typed by hand at deploy time. */
-export function stackParameters(cfg: MeshgwConfig): StackParameter[] {
+/**
+ * Parameter values from meshgw.yaml and, for the pinned AMI and the logging role, from what `up` found
+ * deployed (src/aws/stack-inputs.ts); nothing is typed by hand at deploy time.
+ */
+export function stackParameters(cfg: MeshgwConfig, inputs: StackInputs = resolveStackInputs(cfg, undefined, undefined)): StackParameter[] {
   const values: Record<string, string | number> = {
     ClusterName: cfg.aws.clusterName,
     KubernetesVersion: cfg.aws.kubernetesVersion,
-    NodeImageId: nodeImageParameter(cfg),
+    NodeImageId: inputs.nodeImageId,
+    RecommendedNodeImageId: nodeImageParameter(cfg),
     NodeInstanceType: cfg.aws.nodeInstanceType,
     NodeCount: cfg.aws.nodeCount,
+    NodeGroupMaxSize: cfg.aws.nodeCount + 1,
+    AvailabilityZoneIds: availabilityZoneIdsFor(cfg.aws).join(','),
+    ApiGatewayCloudWatchRoleArn: inputs.apiGatewayCloudWatchRoleArn,
     IngressNodePort: cfg.aws.ingressNodePort,
     StageName: cfg.gateway.stage,
     StageRateLimit: cfg.gateway.throttle.rate,
@@ -61,9 +71,10 @@ export function nodeImageParameter(cfg: MeshgwConfig): string {
  * Appends what varies with meshgw.yaml to the base template: repositories, API routes and their
  * deployment, stage method throttles, usage plans and keys. Pure: the base is not modified.
  */
-export function renderTemplate(cfg: MeshgwConfig, base: CfnTemplate): RenderedTemplate {
+export function renderTemplate(cfg: MeshgwConfig, base: CfnTemplate, inputs?: StackInputs): RenderedTemplate {
   const template = structuredClone(base);
-  const api = renderApi(cfg);
+  const parameters = stackParameters(cfg, inputs);
+  const api = renderApi(cfg, integrationTargetFingerprint(base, parameters));
   for (const fragment of [renderRepositories(cfg), api.fragment, renderUsagePlans(cfg)]) merge(template, fragment);
 
   const stage = template.Resources.ApiStage;
@@ -71,7 +82,6 @@ export function renderTemplate(cfg: MeshgwConfig, base: CfnTemplate): RenderedTe
   stage.Properties.DeploymentId = { Ref: api.deploymentId };
   stage.Properties.MethodSettings = [...((stage.Properties.MethodSettings as unknown[]) ?? []), ...api.methodSettings];
 
-  const parameters = stackParameters(cfg);
   for (const p of parameters) {
     const declared = template.Parameters[p.ParameterKey];
     if (!declared) throw new Error(`base template declares no parameter ${p.ParameterKey}`);
@@ -90,6 +100,51 @@ export function renderTemplate(cfg: MeshgwConfig, base: CfnTemplate): RenderedTe
     );
   }
   return { template, body, parameters };
+}
+
+// The resources API Gateway's integrations point at. The stage serves a deployment, a snapshot taken
+// when it was created: a new NLB or VPC link is not used until the API is deployed again.
+const INTEGRATION_TARGETS = ['VpcLink', 'Nlb'];
+
+/**
+ * A digest of everything the integration target is made of: the target resources, every resource and
+ * parameter they reference (subnets, their AZ IDs, security groups, ...), and those parameters' values.
+ * It goes into the deployment's logical id, so a change that can replace the NLB or the VPC link
+ * redeploys the API as a change of routes does.
+ */
+export function integrationTargetFingerprint(base: CfnTemplate, parameters: StackParameter[]): string {
+  const values = new Map(parameters.map((p) => [p.ParameterKey, p.ParameterValue]));
+  const seen = new Map<string, unknown>();
+  const pending = [...INTEGRATION_TARGETS];
+  while (pending.length > 0) {
+    const id = pending.pop()!;
+    if (seen.has(id)) continue;
+    const resource = base.Resources[id];
+    const parameter = base.Parameters[id];
+    seen.set(id, resource ?? { parameter, value: values.get(id) ?? parameter?.Default });
+    if (resource) pending.push(...referencedIds(resource));
+  }
+  const ordered = [...seen.entries()].sort(([a], [b]) => a.localeCompare(b));
+  return createHash('sha256').update(JSON.stringify(ordered)).digest('hex');
+}
+
+/** Logical ids and parameters a resource names through Ref, Fn::GetAtt, Fn::Sub or DependsOn. */
+function referencedIds(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(referencedIds);
+  if (typeof value === 'string') return [];
+  if (!value || typeof value !== 'object') return [];
+  const out: string[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    if (key === 'Ref' && typeof v === 'string' && !v.startsWith('AWS::')) out.push(v);
+    else if (key === 'Fn::GetAtt' && Array.isArray(v)) out.push(String(v[0]));
+    else if (key === 'Fn::Sub') {
+      const text = Array.isArray(v) ? String(v[0]) : String(v);
+      for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) out.push(m[1]);
+      if (Array.isArray(v)) out.push(...referencedIds(v[1]));
+    } else if (key === 'DependsOn') out.push(...[v].flat().map(String));
+    else out.push(...referencedIds(v));
+  }
+  return out;
 }
 
 function merge(template: CfnTemplate, fragment: CfnFragment): void {

@@ -37,14 +37,3 @@ export async function buildContext(opts: GlobalOptions, signal: AbortSignal): Pr
   const loaded = await loadConfig(resolveConfigPath(opts.config));
   return { loaded, reporter, target: parseTarget(opts.target, loaded.config.target), signal };
 }
-
-/** Parses a numeric CLI option, naming it on failure. */
-export function parseNumberOption(flag: string, value: string | undefined, opts: { min?: number; integer?: boolean } = {}): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-    const kind = opts.integer ? 'a whole number' : 'a number';
-    throw new MeshgwError('USAGE', `${flag}: expected ${kind}${opts.min !== undefined ? ` of at least ${opts.min}` : ''}, got "${value}"`);
-  }
-  return n;
-}

@@ -1,13 +1,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isMeshgwError } from '../errors.js';
 import type { CommandContext, GlobalOptions } from './context.js';
+import type { CommanderValues } from './options.js';
 
 /**
  * The CLI's only entry: wires commander, maps errors to exit codes, and is the one place that
  * sets the process exit code. Command modules load lazily inside their action so that --help
  * pulls in neither the AWS SDK nor the Kubernetes client.
  */
-type Runner = (ctx: CommandContext, opts: Record<string, unknown>, args: string[]) => Promise<number>;
+// Each runner parses commander's values into its command's typed options (src/cli/options.ts).
+type Runner = (ctx: CommandContext, raw: CommanderValues, args: string[]) => Promise<number>;
 type Loader = () => Promise<Runner>;
 
 const controller = new AbortController();
@@ -15,7 +17,7 @@ const controller = new AbortController();
 function action(load: Loader) {
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
-    const opts = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
+    const opts = cmd.optsWithGlobals() as GlobalOptions & CommanderValues;
     const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string');
     // Loaded here, not at the top: --help must not pay for zod, yaml or the SDKs.
     const { buildContext } = await import('./context.js');
@@ -35,6 +37,11 @@ export function buildProgram(): Command {
     .exitOverride();
 
   const target = () => new Option('-t, --target <target>', 'local or aws (default: target in meshgw.yaml)');
+  // The stack's cluster is reached through EKS (DescribeCluster and a token); these only override it.
+  const cluster = (cmd: Command, what: string) =>
+    cmd
+      .option('--kubeconfig <file>', `kubeconfig to use instead of connecting to the stack's cluster through EKS (${what})`)
+      .option('--context <name>', "kubeconfig context; refused unless its server is the stack's cluster");
   const aws = (cmd: Command) =>
     cmd.option('--profile <name>', 'AWS profile (aws target)').option('--region <region>', 'AWS region (aws target; default: aws.region)');
 
@@ -57,29 +64,31 @@ export function buildProgram(): Command {
   ).action(action(async () => (await import('./commands/push.js')).runPush));
 
   aws(
-    program
-      .command('deploy')
-      .description('install Istio and the Gateway API if missing, then apply the manifests to EKS')
-      .option('--dry-run', 'print the rendered manifests instead of applying them')
-      .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG or ~/.kube/config)')
-      .option('--context <name>', 'kubeconfig context'),
+    cluster(
+      program
+        .command('deploy')
+        .description('install Istio and the Gateway API if missing, then apply the manifests to EKS')
+        .option('--dry-run', 'print the rendered manifests instead of applying them'),
+      'deploy',
+    ),
   ).action(action(async () => (await import('./commands/deploy.js')).runDeploy));
 
   aws(
-    program
-      .command('verify')
-      .description('prove the gateway and mesh hold: throttle, auth, mtls or all')
-      .argument('<scenario>', 'throttle | auth | mtls | all')
-      .addOption(target())
-      .option('--quick', 'short phases (a few seconds each)')
-      .option('--tolerance <fraction>', 'allowed relative deviation from the token-bucket model')
-      .option('--report <file>', 'write an HTML report with the throttle chart')
-      .option('--normal-rps <n>', 'normal phase rate (default 50)')
-      .option('--normal-seconds <n>', 'normal phase duration (default 10)')
-      .option('--over-rps <n>', 'over-limit phase rate (default 150)')
-      .option('--over-seconds <n>', 'over-limit phase duration (default 15)')
-      .option('--kubeconfig <file>', 'kubeconfig for mtls on aws (default: $KUBECONFIG or ~/.kube/config)')
-      .option('--context <name>', 'kubeconfig context (aws)'),
+    cluster(
+      program
+        .command('verify')
+        .description('prove the gateway and mesh hold: throttle, auth, mtls or all')
+        .argument('<scenario>', 'throttle | auth | mtls | all')
+        .addOption(target())
+        .option('--quick', 'short phases (a few seconds each)')
+        .option('--tolerance <fraction>', 'allowed relative deviation from the token-bucket model')
+        .option('--report <file>', 'write an HTML report with the throttle chart')
+        .option('--normal-rps <n>', 'normal phase rate (default 50)')
+        .option('--normal-seconds <n>', 'normal phase duration (default 10)')
+        .option('--over-rps <n>', 'over-limit phase rate (default 150)')
+        .option('--over-seconds <n>', 'over-limit phase duration (default 15)'),
+      'mtls on aws',
+    ),
   ).action(action(async () => (await import('./commands/verify.js')).runVerify));
 
   aws(
@@ -91,11 +100,14 @@ export function buildProgram(): Command {
   ).action(action(async () => (await import('./commands/status.js')).runStatus));
 
   aws(
-    program
-      .command('down')
-      .description('stop the local stack, or remove the cluster objects and delete the stack')
-      .addOption(target())
-      .option('-y, --yes', 'do not ask before deleting (aws)'),
+    cluster(
+      program
+        .command('down')
+        .description('stop the local stack, or remove the cluster objects and delete the stack')
+        .addOption(target())
+        .option('-y, --yes', 'do not ask before deleting (aws)'),
+      'aws',
+    ),
   ).action(action(async () => (await import('./commands/down.js')).runDown));
 
   program
@@ -115,11 +127,23 @@ export function buildProgram(): Command {
       .option('--dry-run', 'print the change set and stop'),
   ).action(action(async () => (await import('./commands/ci-role.js')).runCiRole));
 
-  program
-    .command('certs')
-    .description('create the mesh CA and workload certificates, or rotate the leaves')
-    .argument('[action]', 'rotate: reissue every leaf certificate without downtime')
-    .action(action(async () => (await import('./commands/certs.js')).runCerts));
+  aws(
+    program
+      .command('doctor')
+      .description('before the first aws up: credentials, region and AZs, tools, quotas and IAM permissions'),
+  ).action(action(async () => (await import('./commands/doctor.js')).runDoctor));
+
+  cluster(
+    aws(
+      program
+        .command('certs')
+        .description('create the mesh CA and workload certificates, rotate the leaves, or rotate the aws mesh root')
+        .argument('[action]', 'rotate: reissue every leaf certificate without downtime; rotate-root: replace the aws mesh root, overlapping old and new')
+        .argument('[step]', 'rotate-root only: start (default), switch, finish or status')
+        .addOption(target()),
+    ),
+    'rotate-root',
+  ).action(action(async () => (await import('./commands/certs.js')).runCerts));
 
   return program;
 }

@@ -1,3 +1,5 @@
+import { ISTIO_VERSION } from '../k8s/istio-version.js';
+
 // Defaults follow the assignment: stage and POST /orders limited to 100 req/s with a burst of 20,
 // and a second, smaller usage plan for a second key so per-key isolation can be shown.
 export const DEFAULT_CONFIG_FILE = 'meshgw.yaml';
@@ -19,6 +21,8 @@ export const DEFAULT_USAGE_PLAN_HEADER = 'x-meshgw-usage-plan';
 /** Header a sidecar sets with the caller's verified SPIFFE ID (like Envoy's x-forwarded-client-cert). */
 export const PEER_IDENTITY_HEADER = 'x-meshgw-peer-identity';
 export const DEFAULT_AWS_REGION = 'us-east-1';
-export const DEFAULT_KUBERNETES_VERSION = '1.33';
+/** In EKS standard support until 2027-03-27 (1.33 left it on 2026-07-29; 1.34 leaves it on 2026-12-02). */
+export const DEFAULT_KUBERNETES_VERSION = '1.35';
 export const DEFAULT_INGRESS_NODE_PORT = 30080;
-export const DEFAULT_ISTIO_VERSION = '1.28.1';
+/** One constant for the whole CLI: see src/k8s/istio-version.ts for why this release. */
+export const DEFAULT_ISTIO_VERSION = ISTIO_VERSION;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { availabilityZoneIdProblems } from '../aws/availability-zones.js';
 import * as d from './defaults.js';
 
 const name = z
@@ -21,7 +22,9 @@ export const serviceSchema = z.strictObject({
 
 const methodThrottleSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
-  path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'expected a path such as /orders'),
+  // Literal segments only, no empty ones: each becomes an API Gateway resource, and a stage method
+  // setting must name that resource exactly (an "/orders/" setting would match no method).
+  path: z.string().regex(/^(\/[A-Za-z0-9._~-]+)+$/, 'expected a path such as /orders or /orders/checkout'),
   rate,
   burst,
 });
@@ -77,12 +80,18 @@ const awsSchema = z.strictObject({
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'expected a CloudFormation stack name')
     .default('meshgw'),
   clusterName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'expected an EKS cluster name').default('meshgw'),
-  kubernetesVersion: z.string().regex(/^1\.\d+$/, 'expected a Kubernetes minor version such as "1.33"').default(d.DEFAULT_KUBERNETES_VERSION),
+  kubernetesVersion: z.string().regex(/^1\.\d+$/, 'expected a Kubernetes minor version such as "1.35"').default(d.DEFAULT_KUBERNETES_VERSION),
   nodeInstanceType: z.string().default('t3.medium'),
   nodeCount: z.number().int().min(1).max(20).default(2),
   ingressNodePort: z.number().int().min(30000, 'expected a NodePort from 30000 to 32767').max(32767, 'expected a NodePort from 30000 to 32767').default(d.DEFAULT_INGRESS_NODE_PORT),
-  istioVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version such as 1.28.1').default(d.DEFAULT_ISTIO_VERSION),
+  istioVersion: z.string().regex(/^\d+\.\d+\.\d+$/, 'expected a version such as 1.31.1').default(d.DEFAULT_ISTIO_VERSION),
   imagePlatform: z.string().default('linux/amd64'),
+  /** The two subnets' zones, by AZ ID (src/aws/availability-zones.ts); optional in the default region. */
+  availabilityZoneIds: z.array(z.string()).optional(),
+  /** Pins the worker AMI; unset keeps the AMI the stack runs (the recommended one at first create). */
+  nodeImageId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'expected an AMI id such as ami-0123456789abcdef0').optional(),
+  /** The account's API Gateway CloudWatch role to reuse instead of creating (and retaining) one. */
+  apiGatewayCloudWatchRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN').optional(),
 });
 
 export const configSchema = z
@@ -110,7 +119,11 @@ export const configSchema = z
       if (other) ctx.addIssue({ code: 'custom', path: ['services', svc, 'pathPrefix'], message: `prefix ${spec.pathPrefix} is already used by ${other}` });
       prefixes.set(spec.pathPrefix, svc);
     }
+    const seenMethods = new Set<string>();
     cfg.gateway.methodThrottles.forEach((m, i) => {
+      // One API Gateway method has one stage setting: a second entry could not both apply.
+      if (seenMethods.has(`${m.method} ${m.path}`)) ctx.addIssue({ code: 'custom', path: ['gateway', 'methodThrottles', i], message: `${m.method} ${m.path} is listed twice` });
+      seenMethods.add(`${m.method} ${m.path}`);
       if (![...prefixes.keys()].some((p) => m.path === p || m.path.startsWith(p + '/'))) {
         ctx.addIssue({ code: 'custom', path: ['gateway', 'methodThrottles', i, 'path'], message: `no service serves ${m.path}` });
       }
@@ -126,6 +139,11 @@ export const configSchema = z
         seenKeys.set(k, plan.name);
       });
     });
+    if (cfg.aws.availabilityZoneIds) {
+      for (const message of availabilityZoneIdProblems(cfg.aws.region, cfg.aws.availabilityZoneIds)) {
+        ctx.addIssue({ code: 'custom', path: ['aws', 'availabilityZoneIds'], message });
+      }
+    }
     const needsKey = Object.values(cfg.services).some((s) => s.requireApiKey);
     if (needsKey && cfg.gateway.usagePlans.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['gateway', 'usagePlans'], message: 'routes require an API key but no usage plan defines one' });

@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pipeline as pipelineCb, type Writable } from 'node:stream';
-import type { Pool } from 'undici';
-import type { ApiKeyRecord, GatewayRoute, GatewaySpec } from '../local/specs.js';
+import type { MeshUpstream } from '../dataplane/contracts.js';
+import { relayResponse, requestHasBody, sendUpstream } from '../dataplane/forward.js';
+import { forwardableRequestHeaders } from '../dataplane/hop-by-hop.js';
+import { Listener } from '../dataplane/listener.js';
+import { MeshClient } from '../dataplane/mesh-client.js';
+import type { TlsMaterial } from '../dataplane/tls-material.js';
+import { rootErrorCode } from '../dataplane/upstream-errors.js';
+import { PEER_IDENTITY_HEADER } from '../config/defaults.js';
 import { formatAccessLogLine, newAccessLogRecord, type AccessLogRecord } from './access-log.js';
 import { ApiKeyStore } from './api-keys.js';
 import { BodyLimit } from './body-limit.js';
 import { systemClock, type Clock } from './clock.js';
-import { forwardableRequestHeaders, forwardableResponseHeaders, identityHeaders } from './headers.js';
 import * as answers from './responses.js';
-import { relayBody } from '../http/relay-body.js';
-import { hasBody, splitStage } from './request-target.js';
+import { splitStage } from './request-target.js';
+import type { ApiKeyRecord, GatewayRoute, GatewaySpec } from './spec.js';
 import { GatewayThrottle } from './throttle.js';
 import { resolveTrace } from './trace.js';
-import { closeUpstreamPools, createUpstreamPools, type TlsMaterial, type UpstreamOptions } from './upstreams.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -33,11 +36,11 @@ export interface GatewayDeps {
 
 export interface GatewayHandle {
   readonly server: http.Server;
-  /** Binds spec.host:spec.port unless told otherwise; resolves with the bound port. */
+  /** Binds spec.host:spec.port unless told otherwise and opens the warm mesh connections; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<number>;
-  /** Swaps every upstream pool for one built with new TLS material; requests in flight finish on the old ones. */
+  /** Swaps the mesh client for one built (and warmed) with new TLS material; requests in flight finish on the old one. */
   reload(tls: TlsMaterial): Promise<void>;
-  /** Stops accepting, lets in-flight requests finish (bounded), closes the pools. */
+  /** Stops accepting, lets in-flight requests finish (bounded), closes the mesh client. */
   close(): Promise<void>;
   inFlight(): number;
 }
@@ -45,27 +48,45 @@ export interface GatewayHandle {
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 29_000;
 const DEFAULT_CONNECTIONS_PER_UPSTREAM = 128;
 const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
-const KEEP_ALIVE_TIMEOUT_MS = 30_000;
+const CLIENT_KEEP_ALIVE_TIMEOUT_MS = 30_000;
+/** Idle mesh connections are kept this long (under the sidecars' inbound keep-alive). */
+const MESH_KEEP_ALIVE_MS = 300_000;
 
 function ignore(): void {}
+
+function afterPendingArrivals(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 function round1(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
+/**
+ * Headers that never reach a service: the identity headers only the gateway or a sidecar may set
+ * (a client's copies are dropped), and the API key itself, a secret the services have no use for
+ * (they get its id in keyIdHeader instead).
+ */
+function gatewayOnlyHeaders(transform: { keyIdHeader: string; usagePlanHeader: string }): Set<string> {
+  return new Set([transform.keyIdHeader.toLowerCase(), transform.usagePlanHeader.toLowerCase(), PEER_IDENTITY_HEADER, 'x-api-key']);
+}
+
+/**
+ * The gateway: a router, API keys, the throttle and the access log in front of the mesh client
+ * (dataplane/), which carries each admitted request over mTLS to the service's sidecar.
+ */
 class Gateway {
-  private pools: Map<string, Pool>;
+  private readonly client: MeshClient;
   private readonly keys: ApiKeyStore;
   private readonly throttle: GatewayThrottle;
   private readonly stripped: Set<string>;
   private readonly routes: GatewayRoute[];
   private readonly clock: Clock;
   private readonly timeoutMs: number;
-  private readonly upstreamOptions: UpstreamOptions;
+  private readonly drainMs: number;
   /** The transform's header names, lowercased once (Node lowercases incoming header names). */
   private readonly names: { requestId: string; keyId: string; usagePlan: string };
-  private active = 0;
-  private drained: (() => void) | undefined;
+  private readonly listener: Listener;
   readonly server: http.Server;
 
   constructor(
@@ -74,29 +95,36 @@ class Gateway {
   ) {
     this.clock = deps.clock ?? systemClock;
     this.timeoutMs = deps.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
+    this.drainMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
     this.keys = new ApiKeyStore(spec.apiKeys);
     this.throttle = new GatewayThrottle(spec.gateway, spec.apiKeys);
-    this.stripped = identityHeaders(spec.gateway.transform);
+    this.stripped = gatewayOnlyHeaders(spec.gateway.transform);
     const t = spec.gateway.transform;
     this.names = { requestId: t.requestIdHeader.toLowerCase(), keyId: t.keyIdHeader.toLowerCase(), usagePlan: t.usagePlanHeader.toLowerCase() };
     // Longest prefix first, so the first match is the best one.
     this.routes = [...spec.routes].sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
-    this.upstreamOptions = {
-      connections: deps.connectionsPerUpstream ?? DEFAULT_CONNECTIONS_PER_UPSTREAM,
-      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    this.client = this.meshClient(deps.tlsMaterial);
+    this.server = http.createServer({ keepAliveTimeout: CLIENT_KEEP_ALIVE_TIMEOUT_MS }, this.onRequest);
+    this.listener = new Listener(this.server);
+  }
+
+  private meshClient(tls: TlsMaterial | undefined): MeshClient {
+    const upstreams = new Map<string, MeshUpstream>(this.spec.routes.map((r) => [r.service, r.upstream]));
+    return new MeshClient(upstreams, tls, {
+      connections: this.deps.connectionsPerUpstream ?? DEFAULT_CONNECTIONS_PER_UPSTREAM,
+      keepAliveTimeoutMs: MESH_KEEP_ALIVE_MS,
       connectTimeoutMs: Math.min(this.timeoutMs, 10_000),
-    };
-    this.pools = createUpstreamPools(spec.routes, deps.tlsMaterial, this.upstreamOptions);
-    this.server = http.createServer({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, this.onRequest);
+      requestTimeoutMs: this.timeoutMs,
+      drainTimeoutMs: this.drainMs,
+    });
   }
 
   get inFlight(): number {
-    return this.active;
+    return this.listener.inFlight;
   }
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    this.active++;
-    this.serve(req, res).then(this.onServed, this.onServed);
+    void this.serve(req, res);
   };
 
   /** A bug in serving one request answers 500 (or cuts that connection); it never hangs the client or the process. */
@@ -109,11 +137,6 @@ class Gateway {
       else res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal server error"}');
     }
   }
-
-  private readonly onServed = (): void => {
-    this.active--;
-    if (this.active === 0 && this.drained) this.drained();
-  };
 
   private routeFor(path: string): GatewayRoute | undefined {
     for (const r of this.routes) {
@@ -155,6 +178,11 @@ class Gateway {
       rec.throttled = true;
       return this.answer(res, rec, verdict === 'quota' ? answers.QUOTA_EXCEEDED : answers.THROTTLED, startMs);
     }
+    // Requests that arrived together are all decided before any of them is proxied: the proxy work
+    // waits for the check phase, after libuv has handed over every socket that was readable. Done
+    // inline, each admitted request's upstream write would delay the next arrival's decision, and
+    // a burst would be judged over a longer span than it arrived in (issue 13).
+    await afterPendingArrivals();
 
     const headers = forwardableRequestHeaders(req.headers, this.stripped);
     headers[requestIdHeader] = requestId;
@@ -178,10 +206,9 @@ class Gateway {
     headers: Record<string, string | string[]>,
     startMs: number,
   ): Promise<void> {
-    const pool = this.pools.get(route.service)!;
     let limiter: BodyLimit | undefined;
-    let body: IncomingMessage | BodyLimit | undefined;
-    if (hasBody(req)) {
+    let body: IncomingMessage | BodyLimit | null = null;
+    if (requestHasBody(req)) {
       if (req.headers['transfer-encoding'] === undefined) {
         // A declared length was checked against maxBodyBytes already, and Node's parser never
         // reads past it: the request streams upstream as it is, without a counting stage.
@@ -194,28 +221,20 @@ class Gateway {
     }
     const sentMs = this.clock.nowMs();
     try {
-      const upstream = await pool.request({
-        path: upstreamPath,
-        method: rec.httpMethod as 'GET',
-        headers,
-        body,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
+      const upstream = await sendUpstream(this.client.dispatcher(route.service)!, { path: upstreamPath, method: rec.httpMethod, headers, body, timeoutMs: this.timeoutMs });
       rec.integrationLatency = round1(this.clock.nowMs() - sentMs);
       rec.status = upstream.statusCode;
-      res.writeHead(upstream.statusCode, forwardableResponseHeaders(upstream.headers));
-      await relayBody(upstream.body, res);
+      await relayResponse(upstream, res);
     } catch (err) {
       if (!res.headersSent) {
         const a = limiter?.exceeded ? answers.REQUEST_TOO_LARGE : answers.answerForUpstreamError(err);
-        if (!limiter?.exceeded) rec.integrationError = answers.errorCode(err) ?? 'UNKNOWN';
+        if (!limiter?.exceeded) rec.integrationError = rootErrorCode(err) ?? 'UNKNOWN';
         if (limiter?.exceeded) res.shouldKeepAlive = false;
         return this.answer(res, rec, a, startMs);
       }
       // The upstream failed mid-body, or the client went away: the status is already sent, so
       // all that is left is to cut the connection rather than pretend the body was complete.
-      rec.integrationError = answers.errorCode(err) ?? 'ABORTED';
+      rec.integrationError = rootErrorCode(err) ?? 'ABORTED';
       res.destroy();
     }
     this.writeLog(rec, startMs);
@@ -234,38 +253,19 @@ class Gateway {
     this.deps.log.write(formatAccessLogLine(rec));
   }
 
-  listen(port = this.spec.port, host = this.spec.host): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve((this.server.address() as AddressInfo).port);
-      });
-    });
+  async listen(port = this.spec.port, host = this.spec.host): Promise<number> {
+    // Warm before accepting: the first burst must not pay the mesh handshakes.
+    await this.client.warm();
+    return (await this.listener.listen({ host, port })).port;
   }
 
-  async reload(tls: TlsMaterial): Promise<void> {
-    const fresh = createUpstreamPools(this.spec.routes, tls, this.upstreamOptions);
-    const old = this.pools;
-    this.pools = fresh;
-    await closeUpstreamPools(old.values(), this.deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+  reload(tls: TlsMaterial): Promise<void> {
+    return this.client.reload(tls);
   }
 
   async close(): Promise<void> {
-    const drainMs = this.deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    if (this.active > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => (this.drained = resolve)),
-        new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs))),
-      ]);
-      clearTimeout(timer);
-    }
-    this.server.closeAllConnections();
-    await closed;
-    await closeUpstreamPools(this.pools.values(), drainMs);
+    await this.listener.drain(this.drainMs);
+    await this.client.close();
   }
 }
 

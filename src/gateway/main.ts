@@ -4,14 +4,16 @@
  * SIGHUP re-reads the TLS files (certificate rotation); SIGTERM drains and exits 0.
  */
 import { readFile } from 'node:fs/promises';
-import type { GatewaySpec } from '../local/specs.js';
+import { handleSignals } from '../dataplane/listener.js';
+import { loadTlsMaterial, type LoadedTlsMaterial } from '../dataplane/tls-material.js';
 import { createGateway } from './gateway.js';
-import type { TlsMaterial } from './upstreams.js';
+import type { GatewaySpec } from './spec.js';
 
-async function readTls(spec: GatewaySpec): Promise<TlsMaterial | undefined> {
+const readText = (file: string) => readFile(file, 'utf8');
+
+async function readTls(spec: GatewaySpec): Promise<LoadedTlsMaterial | undefined> {
   if (!spec.routes.some((r) => r.upstream.origin.startsWith('https:'))) return undefined;
-  const [ca, cert, key] = await Promise.all([spec.tls.caFile, spec.tls.certFile, spec.tls.keyFile].map((f) => readFile(f, 'utf8')));
-  return { ca, cert, key };
+  return loadTlsMaterial(spec.tls, readText);
 }
 
 function event(name: string, fields: Record<string, unknown> = {}): void {
@@ -26,30 +28,29 @@ async function start(specFile: string): Promise<void> {
     tlsMaterial: await readTls(spec),
     onError: (err) => process.stderr.write(`gateway: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`),
   });
+  handleSignals({
+    reload: async () => {
+      try {
+        const tls = await readTls(spec);
+        if (tls) await gateway.reload(tls);
+        event('reloaded');
+      } catch (err) {
+        // A failed reload keeps the current connections: better old certificates than no upstreams.
+        event('reload-failed', { message: (err as Error).message });
+      }
+    },
+    stop: async () => {
+      try {
+        await gateway.close();
+        return 0;
+      } catch (err) {
+        process.stderr.write(`gateway: close failed: ${(err as Error).message}\n`);
+        return 1;
+      }
+    },
+  });
   const port = await gateway.listen();
   event('listening', { port });
-
-  let stopping = false;
-  process.on('SIGTERM', () => {
-    if (stopping) return;
-    stopping = true;
-    gateway.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        process.stderr.write(`gateway: close failed: ${err.message}\n`);
-        process.exit(1);
-      },
-    );
-  });
-  process.on('SIGHUP', () => {
-    readTls(spec)
-      .then((tls) => (tls ? gateway.reload(tls) : undefined))
-      .then(
-        () => event('reloaded'),
-        // A failed reload keeps the current pools: better old certificates than no upstreams.
-        (err: Error) => event('reload-failed', { message: err.message }),
-      );
-  });
 }
 
 const specFile = process.argv[2];

@@ -1,11 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-
-/** Whether a request carries a body to stream upstream. */
-export function hasBody(req: IncomingMessage): boolean {
-  const cl = req.headers['content-length'];
-  return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
 /** Splits an invoke-URL request target, /<stage>/<path>?<query>, as API Gateway reads it. */
 export function splitStage(url: string): { stage: string; path: string; query: string } {
   const q = url.indexOf('?');

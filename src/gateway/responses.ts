@@ -2,6 +2,8 @@
  * The gateway's own answers, with API Gateway's bodies and its gateway response types
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
  */
+import { classifyUpstreamError } from '../dataplane/upstream-errors.js';
+
 export interface GatewayAnswer {
   status: number;
   errorType: string;
@@ -21,23 +23,10 @@ export const INTEGRATION_FAILURE = answer(502, 'INTEGRATION_FAILURE', 'Bad Gatew
 export const INTEGRATION_UNAVAILABLE = answer(503, 'INTEGRATION_FAILURE', 'Service Unavailable');
 export const INTEGRATION_TIMEOUT = answer(504, 'INTEGRATION_TIMEOUT', 'Endpoint request timed out');
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
-
-/** Maps an upstream failure to 503 (not reachable), 504 (too slow) or 502 (anything else, TLS included). */
+/** Maps an upstream failure to 503 (not reachable), 504 (too slow) or 502 (anything else, TLS and identity included). */
 export function answerForUpstreamError(err: unknown): GatewayAnswer {
-  const code = errorCode(err);
-  if (code && TIMEOUT_CODES.has(code)) return INTEGRATION_TIMEOUT;
-  if (code && UNAVAILABLE_CODES.has(code)) return INTEGRATION_UNAVAILABLE;
+  const { status } = classifyUpstreamError(err);
+  if (status === 504) return INTEGRATION_TIMEOUT;
+  if (status === 503) return INTEGRATION_UNAVAILABLE;
   return INTEGRATION_FAILURE;
-}
-
-export function errorCode(err: unknown): string | undefined {
-  let e = err as { code?: unknown; name?: unknown; cause?: unknown } | undefined;
-  for (let depth = 0; e && depth < 4; depth++) {
-    if (typeof e.code === 'string') return e.code;
-    if (e.cause === undefined && typeof e.name === 'string' && e.name !== 'Error') return e.name;
-    e = e.cause as typeof e;
-  }
-  return undefined;
 }

@@ -1,29 +1,35 @@
-import type { GatewayConfig } from '../config/schema.js';
-import type { ApiKeyRecord } from '../local/specs.js';
+import type { GatewayConfig, ThrottleConfig } from '../config/schema.js';
+import type { ApiKeyRecord } from './spec.js';
+import { ApiMethodTable, type ApiMethod } from './api-methods.js';
 import { QuotaCounter } from './quota.js';
-import { methodThrottleFor } from './throttle-levels.js';
+import { ACCOUNT_THROTTLE } from './throttle-levels.js';
 import { admitAll, TokenBucket } from './token-bucket.js';
 
 export type ThrottleVerdict = 'admitted' | 'throttled' | 'quota';
 
+export interface GatewayThrottleOptions {
+  /** The account-level limit; API Gateway's default unless a test needs a small one. */
+  account?: ThrottleConfig;
+}
+
 /**
- * All of the gateway's limits: one stage bucket, one bucket per method override, and per API key
- * a bucket and a quota from its usage plan. The levels that apply to a request are the ones
- * throttleLevelsFor names, so verify's prediction models exactly this.
+ * All of the gateway's limits, as API Gateway applies them: per API key a bucket and a quota from
+ * its usage plan, one bucket per method (the stage default, or the method's override), and one
+ * account bucket above them all. The levels are the ones throttleLevelsFor names, so verify's
+ * prediction models exactly this.
  */
 export class GatewayThrottle {
-  private readonly stage: TokenBucket;
-  private readonly methods = new Map<GatewayConfig['methodThrottles'][number], TokenBucket>();
+  private readonly table: ApiMethodTable;
+  private readonly account: TokenBucket;
+  private readonly methods = new Map<ApiMethod, TokenBucket>();
   private readonly keyBuckets = new Map<string, TokenBucket>();
   private readonly quotas = new Map<string, QuotaCounter>();
   private readonly scratch: TokenBucket[] = [];
 
-  constructor(
-    private readonly gateway: GatewayConfig,
-    apiKeys: readonly ApiKeyRecord[],
-  ) {
-    this.stage = new TokenBucket(gateway.throttle.rate, gateway.throttle.burst);
-    for (const m of gateway.methodThrottles) this.methods.set(m, new TokenBucket(m.rate, m.burst));
+  constructor(gateway: GatewayConfig, apiKeys: readonly ApiKeyRecord[], opts: GatewayThrottleOptions = {}) {
+    this.table = new ApiMethodTable(gateway);
+    const account = opts.account ?? ACCOUNT_THROTTLE;
+    this.account = new TokenBucket(account.rate, account.burst);
     for (const key of apiKeys) {
       const plan = gateway.usagePlans.find((p) => p.name === key.plan);
       if (!plan) continue;
@@ -34,20 +40,25 @@ export class GatewayThrottle {
 
   /**
    * Quota first (API Gateway answers "Limit Exceeded" then), then every bucket at once; only an
-   * admitted request takes tokens and counts against the quota.
+   * admitted request takes tokens and counts against the quota. `path` must be one a route serves.
    */
   admit(method: string, path: string, keyId: string | undefined, nowMs: number, epochMs: number): ThrottleVerdict {
     const quota = keyId === undefined ? undefined : this.quotas.get(keyId);
     if (quota && !quota.hasRoom(epochMs)) return 'quota';
     const buckets = this.scratch;
     buckets.length = 0;
-    buckets.push(this.stage);
-    const m = methodThrottleFor(this.gateway, method, path);
-    if (m) buckets.push(this.methods.get(m)!);
     const keyBucket = keyId === undefined ? undefined : this.keyBuckets.get(keyId);
     if (keyBucket) buckets.push(keyBucket);
+    buckets.push(this.methodBucket(this.table.resolve(method, path)));
+    buckets.push(this.account);
     if (admitAll(buckets, nowMs) >= 0) return 'throttled';
     quota?.consume(epochMs);
     return 'admitted';
+  }
+
+  private methodBucket(m: ApiMethod): TokenBucket {
+    let bucket = this.methods.get(m);
+    if (!bucket) this.methods.set(m, (bucket = new TokenBucket(m.rate, m.burst)));
+    return bucket;
   }
 }

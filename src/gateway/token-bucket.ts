@@ -43,8 +43,8 @@ export class TokenBucket {
 
 /**
  * Admits a request only if every bucket has a token, and only then takes one from each: a
- * rejection by one level leaves the others untouched (API Gateway's stage, method and usage-plan
- * limits all apply). Returns the index of the first bucket without a token, or -1 when admitted.
+ * rejection by one level leaves the others untouched (API Gateway's usage-plan, method and
+ * account limits all apply). Returns the index of the first bucket without a token, or -1 when admitted.
  */
 export function admitAll(buckets: readonly TokenBucket[], nowMs: number): number {
   for (let i = 0; i < buckets.length; i++) buckets[i].refill(nowMs);

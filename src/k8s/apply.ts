@@ -3,9 +3,13 @@ import { describeRef, refOf, type ClusterApi } from './cluster.js';
 import { MANAGED_SELECTOR } from './labels.js';
 import type { K8sObject } from './manifests/types.js';
 
-/** Every namespaced kind meshgw has ever applied: prune looks for stale objects of these kinds only. */
+/**
+ * Every namespaced kind meshgw has ever applied: prune and down's cleanup look for stale objects of these
+ * kinds only (test/k8s/apply.test.ts checks that each kind rendered into the mesh namespace is here).
+ */
 export const PRUNABLE_KINDS: { apiVersion: string; kind: string }[] = [
   { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry' },
   { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway' },
   { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy' },
   { apiVersion: 'security.istio.io/v1', kind: 'PeerAuthentication' },

@@ -1,9 +1,12 @@
 import type { CommandContext } from '../cli/context.js';
+import { MeshgwError } from '../errors.js';
 import type { ClusterApi } from './cluster.js';
 import { describeRef, refOf } from './cluster.js';
 import { PRUNABLE_KINDS } from './apply.js';
 import { MANAGED_SELECTOR } from './labels.js';
+import { TELEMETRY_NAMESPACE } from './manifests/telemetry.js';
 import type { K8sObject } from './manifests/types.js';
+import type { ClusterConnection } from './stack-cluster.js';
 
 /** `meshgw down --target aws` calls this before deleting the stack, so load balancers and other AWS resources made from the cluster are gone first. */
 export type CleanupResult = { type: 'removed'; objects: number } | { type: 'skipped'; reason: string };
@@ -45,14 +48,29 @@ export async function removeFromCluster(api: ClusterApi, namespace: string, opts
   return { type: 'removed', objects: ordered.length };
 }
 
-export async function removeDeployedObjects(ctx: CommandContext, opts: Record<string, unknown>): Promise<CleanupResult> {
-  const { loadKubeConfig, createClusterApi } = await import('./client.js');
-  let api: ClusterApi;
+/**
+ * Cleanup for `down --target aws`, on the stack's cluster only. A cluster that is gone, not ready or
+ * unreachable is skipped (the stack deletion goes on); an override naming another cluster, or
+ * credentials AWS refuses, stop down before anything is deleted.
+ */
+export async function removeDeployedObjects(ctx: CommandContext, connect: () => Promise<ClusterConnection>): Promise<CleanupResult> {
+  let connection: ClusterConnection;
   try {
-    api = createClusterApi(loadKubeConfig({ kubeconfig: opts.kubeconfig as string | undefined, context: opts.context as string | undefined }));
+    connection = await connect();
+  } catch (err) {
+    if (err instanceof MeshgwError && err.code === 'CLUSTER_UNREACHABLE') return { type: 'skipped', reason: err.message };
+    throw err;
+  }
+  const { createClusterApi } = await import('./client.js');
+  const api = createClusterApi(connection.kubeConfig);
+  try {
     await api.list('v1', 'Namespace', undefined, MANAGED_SELECTOR);
   } catch (err) {
-    return { type: 'skipped', reason: `no cluster reachable (${(err as Error).message.split('\n')[0]})` };
+    return { type: 'skipped', reason: `cluster ${connection.clusterName} not reachable at ${connection.server} (${(err as Error).message.split('\n')[0]})` };
   }
-  return removeFromCluster(api, ctx.loaded.config.mesh.namespace, { deadlineMs: 5 * 60_000, pollMs: 3_000 });
+  const opts = { deadlineMs: 5 * 60_000, pollMs: 3_000 };
+  const mesh = await removeFromCluster(api, ctx.loaded.config.mesh.namespace, opts);
+  // The tracing collector has a namespace of its own (manifests/telemetry.ts); the mesh's outcome is the one reported.
+  const tracing = await removeFromCluster(api, TELEMETRY_NAMESPACE, opts);
+  return mesh.type === 'removed' && tracing.type === 'removed' ? { type: 'removed', objects: mesh.objects + tracing.objects } : mesh;
 }

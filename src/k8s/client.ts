@@ -1,9 +1,11 @@
 /** The one place that builds @kubernetes/client-node objects; everything else sees ClusterApi. */
-import { CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { MeshgwError } from '../errors.js';
 import type { ClusterApi, ObjectRef, PodSummary } from './cluster.js';
 import { FIELD_MANAGER } from './labels.js';
 import type { K8sObject } from './manifests/types.js';
+import { RawObjectApi } from './object-api.js';
+import { applyRefused } from './api-error.js';
 
 export interface ConnectOptions {
   kubeconfig?: string;
@@ -46,11 +48,15 @@ function summarizePod(p: V1Pod): PodSummary {
 }
 
 export function createClusterApi(kc: KubeConfig): ClusterApi {
-  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const objects = RawObjectApi.fromKubeConfig(kc);
   const core = kc.makeApiClient(CoreV1Api);
   return {
-    async apply(obj) {
-      return (await objects.patch(obj as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as K8sObject;
+    async apply(obj, opts) {
+      try {
+        return (await objects.serverSideApply(obj as KubernetesObject, opts?.fieldManager ?? FIELD_MANAGER)) as K8sObject;
+      } catch (err) {
+        throw applyRefused(obj, err);
+      }
     },
     async read(ref: ObjectRef) {
       try {

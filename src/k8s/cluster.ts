@@ -12,8 +12,12 @@ export interface PodSummary {
 }
 
 export interface ClusterApi {
-  /** Server-side apply with fieldManager meshgw and force (meshgw owns the fields it sets). */
-  apply(obj: K8sObject): Promise<K8sObject>;
+  /**
+   * Server-side apply with fieldManager meshgw (or opts.fieldManager) and force: meshgw owns the fields
+   * it sets. A separate manager keeps fields another step sets (a restart annotation) from being
+   * removed by the next deploy's apply, as `kubectl rollout restart` uses its own manager.
+   */
+  apply(obj: K8sObject, opts?: { fieldManager?: string }): Promise<K8sObject>;
   /** undefined when the object does not exist. */
   read(ref: ObjectRef): Promise<K8sObject | undefined>;
   list(apiVersion: string, kind: string, namespace: string | undefined, labelSelector: string): Promise<K8sObject[]>;

@@ -1,14 +1,15 @@
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
+import type { DeployOptions } from '../cli/options.js';
 import { ExitCode, MeshgwError } from '../errors.js';
+import { guardAwsErrors } from '../aws/aws-errors.js';
 import { readStackOutputs } from '../aws/outputs.js';
 import { imageRef, readImagesRecord } from '../aws/push-record.js';
 import { createExecaRunner } from '../aws/push-runner.js';
-import { ensureMeshPki, readMeshCa } from '../pki/store.js';
+import { readMeshCa } from '../pki/store.js';
 import { deployMesh, renderForDeploy, type DeployResult } from './deploy.js';
 import { manifestsToYaml } from './manifests/index.js';
 import { describeProblem } from './rollout.js';
-import { ensureTokenSecret } from './token-secret.js';
 
 const DEFAULT_ROLLOUT_DEADLINE_MS = 10 * 60_000;
 const DEFAULT_POLL_MS = 3_000;
@@ -38,9 +39,9 @@ async function imagesFor(ctx: CommandContext, dryRun: boolean): Promise<Record<s
 }
 
 /** `meshgw deploy`: thin wiring around deployMesh; `--dry-run` prints the manifests. */
-export async function deployToCluster(ctx: CommandContext, opts: Record<string, unknown>, _arg?: string): Promise<number> {
+export async function deployToCluster(ctx: CommandContext, opts: DeployOptions): Promise<number> {
   const { config, stateDir } = ctx.loaded;
-  const dryRun = Boolean(opts.dryRun);
+  const dryRun = opts.dryRun;
   const outputs = await readStackOutputs(stateDir, config.aws.stackName).catch((err: unknown) => {
     if (dryRun) return undefined;
     throw err;
@@ -53,18 +54,29 @@ export async function deployToCluster(ctx: CommandContext, opts: Record<string, 
     ctx.reporter.result({ type: 'dry-run', objects: objects.length }, () => manifestsToYaml(objects));
     return ExitCode.ok;
   }
-  const tokenSecret = await ensureTokenSecret(stateDir);
-  const pkiDir = path.join(stateDir, 'pki');
-  await ensureMeshPki({ config, pkiDir });
-  const meshCa = await readMeshCa(pkiDir);
-  if (!meshCa) throw new MeshgwError('STATE_MISSING', `the mesh CA in ${pkiDir} is unreadable`, 'Run `meshgw certs` to recreate it.');
-  const { loadKubeConfig, createClusterApi } = await import('./client.js');
-  const api = createClusterApi(loadKubeConfig({ kubeconfig: opts.kubeconfig as string | undefined, context: opts.context as string | undefined }));
+  const [{ createClusterApi }, { createAwsClients }, { connectStackCluster, stackClusterDeps, stackClusterName }] = await Promise.all([
+    import('./client.js'),
+    import('../aws/clients.js'),
+    import('./stack-cluster.js'),
+  ]);
+  // The stack's own cluster, found through EKS: never whatever the kubeconfig's current context is.
+  const target = { clusterName: stackClusterName(outputs, config.aws.clusterName), region: opts.aws.region };
+  const connection = await guardAwsErrors(opts.aws, () => connectStackCluster(target, opts.cluster, stackClusterDeps(createAwsClients(opts.aws))));
+  ctx.reporter.info(`cluster ${connection.clusterName} at ${connection.server} (${connection.via === 'eks-token' ? 'EKS token' : 'kubeconfig'})`);
+  const api = createClusterApi(connection.kubeConfig);
+  // The CA and token secret come from the cluster (or the root store), never from whatever this machine has: a CI runner has nothing.
+  const { prepareClusterSecrets, describeClusterSecrets } = await import('./cluster-secrets.js');
+  const { createMeshRootStore } = await import('./mesh-root-store.js');
+  const roots = createMeshRootStore(config.aws.stackName, opts.aws);
+  const legacyRoot = await readMeshCa(path.join(stateDir, 'pki'));
+  const secrets = await guardAwsErrors(opts.aws, () => prepareClusterSecrets({ api, roots }, { config, stateDir, legacyRoot }));
+  ctx.reporter.info(describeClusterSecrets(secrets.summary));
+  const tokenSecret = secrets.tokenSecret;
   const step = ctx.reporter.step(`deploying to ${config.mesh.namespace}`);
   let result: DeployResult;
   try {
     result = await deployMesh(
-      { config, images, ingressNodePort, tokenSecret, meshCa, rollout: { deadlineMs: DEFAULT_ROLLOUT_DEADLINE_MS, pollMs: DEFAULT_POLL_MS, signal: ctx.signal } },
+      { config, images, ingressNodePort, tokenSecret, cacerts: { mode: secrets.summary.ca.type }, rollout: { deadlineMs: DEFAULT_ROLLOUT_DEADLINE_MS, pollMs: DEFAULT_POLL_MS, signal: ctx.signal } },
       { api, run: createExecaRunner(ctx.signal), fetchText: downloadText },
       { onStep: (t) => step.update(t), onRollout: (p) => step.update(`rollout: ${p.map((d) => `${d.name} ${d.available}/${d.replicas}`).join(', ')}`) },
     );

@@ -4,12 +4,9 @@
  */
 import type { MeshgwConfig } from '../config/schema.js';
 import { serviceNames } from '../config/topology.js';
-import type { IssuedCert } from '../pki/issue.js';
 import { applyObjects, pruneStale } from './apply.js';
-import type { ClusterApi } from './cluster.js';
-import { GATEWAY_NAME, ISTIO_NAMESPACE } from './labels.js';
+import { GATEWAY_NAME } from './labels.js';
 import { renderManifests, type K8sObject } from './manifests/index.js';
-import { cacertsRoot, pluggedCaFrom, renderCacertsSecret } from './mesh-ca.js';
 import { ensureGatewayApiCrds, ensureIstio, type InstallTool, type MeshInstallDeps } from './mesh-install.js';
 import { waitForRollout, type DeploymentProgress, type PodProblem, type RolloutOptions } from './rollout.js';
 
@@ -18,7 +15,11 @@ export interface DeployInput {
   images: Record<string, string>;
   ingressNodePort: number;
   tokenSecret: string;
-  meshCa: IssuedCert;
+  /**
+   * The mesh CA as deploy's CA step decided it (cluster-secrets.ts): `secret` is applied before istiod
+   * starts when given; undefined when the step already applied it or the cluster's is kept.
+   */
+  cacerts: { secret?: K8sObject; mode: string };
   rollout: RolloutOptions;
 }
 
@@ -35,18 +36,10 @@ export function renderForDeploy(input: Pick<DeployInput, 'config' | 'images' | '
   return renderManifests({ config: input.config, images: input.images, ingressNodePort: input.ingressNodePort, tokenSecret: input.tokenSecret });
 }
 
-/** Keeps the cluster's cacerts when it already carries meshgw's root: a new intermediate would make istiod re-sign every workload. */
-async function cacertsFor(api: ClusterApi, input: DeployInput): Promise<{ secret?: K8sObject; mode: string }> {
-  const existing = await api.read({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cacerts', namespace: ISTIO_NAMESPACE } });
-  if (cacertsRoot(existing)?.trim() === input.meshCa.certPem.trim()) return { mode: 'kept' };
-  const ca = await pluggedCaFrom(input.meshCa, { lifetimeDays: input.config.mesh.caLifetimeDays });
-  return { secret: renderCacertsSecret(ca), mode: ca.mode };
-}
-
 export async function deployMesh(input: DeployInput, deps: Omit<MeshInstallDeps, 'onStep'>, events: DeployEvents = {}): Promise<DeployResult> {
   const api = deps.api;
   const objects = renderForDeploy(input);
-  const ca = await cacertsFor(api, input);
+  const ca = input.cacerts;
   events.onStep?.('checking the Gateway API CRDs');
   const gatewayApi = await ensureGatewayApiCrds({ ...deps, onStep: events.onStep });
   events.onStep?.(`checking Istio ${input.config.aws.istioVersion}`);

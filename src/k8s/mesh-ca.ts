@@ -19,6 +19,7 @@ export interface PluggedCa {
   signingCertPem: string;
   /** Secret: goes only into the Secret's data, never printed. */
   signingKeyPem: string;
+  /** The trust bundle: the signing root, plus the other root while a root rotation overlaps them. */
   rootCertPem: string;
   chainPem: string;
   /** 'intermediate' when meshgw's root allows one (pathLen ≥ 1); otherwise istiod signs with the root itself. */
@@ -35,10 +36,11 @@ export function rootPathLength(rootPem: string): number | undefined {
  * An intermediate CA for istiod, signed by meshgw's root. Verifiers (Envoy/BoringSSL) enforce the
  * root's pathLen: a root with pathLen 0 may sign only leaves, so then istiod gets the root itself.
  */
-export async function pluggedCaFrom(root: IssuedCert, opts: { lifetimeDays: number; now?: Date }): Promise<PluggedCa> {
+export async function pluggedCaFrom(root: IssuedCert, opts: { lifetimeDays: number; now?: Date; trustBundlePem?: string }): Promise<PluggedCa> {
   const pathLen = rootPathLength(root.certPem);
+  const rootCertPem = opts.trustBundlePem ?? root.certPem;
   if (pathLen === 0) {
-    return { signingCertPem: root.certPem, signingKeyPem: root.keyPem, rootCertPem: root.certPem, chainPem: root.certPem, mode: 'root' };
+    return { signingCertPem: root.certPem, signingKeyPem: root.keyPem, rootCertPem, chainPem: root.certPem, mode: 'root' };
   }
   const now = opts.now ?? new Date();
   const rootCert = new x509.X509Certificate(root.certPem);
@@ -64,16 +66,16 @@ export async function pluggedCaFrom(root: IssuedCert, opts: { lifetimeDays: numb
   });
   const der = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
   const certPem = cert.toString('pem');
-  return { signingCertPem: certPem, signingKeyPem: x509.PemConverter.encode(der, 'PRIVATE KEY'), rootCertPem: root.certPem, chainPem: `${certPem.trim()}\n${root.certPem.trim()}\n`, mode: 'intermediate' };
+  return { signingCertPem: certPem, signingKeyPem: x509.PemConverter.encode(der, 'PRIVATE KEY'), rootCertPem, chainPem: `${certPem.trim()}\n${root.certPem.trim()}\n`, mode: 'intermediate' };
 }
 
 /** The Secret istiod looks for at start-up; it must exist before istiod runs, or istiod self-signs. */
-export function renderCacertsSecret(ca: PluggedCa): K8sObject {
+export function renderCacertsSecret(ca: Omit<PluggedCa, 'mode'>, annotations?: Record<string, string>): K8sObject {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: meta('cacerts', ISTIO_NAMESPACE),
+    metadata: meta('cacerts', ISTIO_NAMESPACE, {}, annotations),
     type: 'Opaque',
     data: { 'ca-cert.pem': b64(ca.signingCertPem), 'ca-key.pem': b64(ca.signingKeyPem), 'root-cert.pem': b64(ca.rootCertPem), 'cert-chain.pem': b64(ca.chainPem) },
   };

@@ -1,7 +1,8 @@
 /**
  * Makes sure the cluster has what the manifests need: the Gateway API CRDs (standard channel, pinned)
- * and Istio at aws.istioVersion, installed with the user's istioctl or helm. The mesh CA is plugged in
- * (cacerts) before istiod starts, so istiod never creates a self-signed root of its own.
+ * and Istio at aws.istioVersion (default ISTIO_VERSION), installed with the user's istioctl or helm. The mesh
+ * CA is plugged in (cacerts) before istiod starts, so istiod never creates a self-signed root of its own, and
+ * meshConfig registers the OpenTelemetry provider the mesh's Telemetry object sends spans to.
  */
 import type { MeshgwConfig } from '../config/schema.js';
 import { MeshgwError } from '../errors.js';
@@ -10,12 +11,20 @@ import type { ClusterApi } from './cluster.js';
 import { ISTIO_NAMESPACE } from './labels.js';
 import { meta } from './manifests/meta.js';
 import type { K8sObject } from './manifests/types.js';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { TRACING_PROVIDER, tracingExtensionProvider } from './manifests/telemetry.js';
 
-/** Gateway API release whose standard channel Istio 1.28 supports. */
+export { ISTIO_VERSION } from './istio-version.js';
+
+/**
+ * Gateway API release of the CRDs installed. Istio 1.31 reads v1.4.0's Gateway and HTTPRoute (its minimums,
+ * pkg/config/schema/gatewayapi/minimumversions.go, concern only GRPCRoute ≥ 1.1, BackendTLSPolicy ≥ 1.4,
+ * TLSRoute ≥ 1.5 and TCPRoute ≥ 1.6, none of which meshgw uses).
+ */
 export const GATEWAY_API_VERSION = 'v1.4.0';
 export const GATEWAY_API_CRDS_URL = `https://github.com/kubernetes-sigs/gateway-api/releases/download/${GATEWAY_API_VERSION}/standard-install.yaml`;
-export const ISTIO_HELM_REPO = 'https://istio-release.storage.googleapis.com/charts';
+/** From 1.31 Istio publishes charts only here; the storage.googleapis.com repository has none for 1.31. */
+export const ISTIO_HELM_REPO = 'https://blob.istio.io/istio-release/charts';
 
 export type InstallTool = 'istioctl' | 'helm';
 
@@ -27,7 +36,7 @@ export interface MeshInstallDeps {
   onStep?(text: string): void;
 }
 
-export type MeshInstallResult = { gatewayApi: 'present' | 'installed'; istio: 'present' | 'installed' | 'upgraded'; tool?: InstallTool };
+export type MeshInstallResult = { gatewayApi: 'present' | 'installed'; istio: 'present' | 'installed' | 'upgraded' | 'reconfigured'; tool?: InstallTool };
 
 export async function ensureGatewayApiCrds(deps: MeshInstallDeps): Promise<'present' | 'installed'> {
   const crd = await deps.api.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'httproutes.gateway.networking.k8s.io' } });
@@ -47,7 +56,7 @@ export async function ensureGatewayApiCrds(deps: MeshInstallDeps): Promise<'pres
   return 'installed';
 }
 
-/** The version of the running istiod, from its image tag (…/pilot:1.28.1), or undefined when none runs. */
+/** The version of the running istiod, from its image tag (…/pilot:1.31.1), or undefined when none runs. */
 export async function installedIstioVersion(api: ClusterApi): Promise<string | undefined> {
   const d = await api.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'istiod', namespace: ISTIO_NAMESPACE } });
   const containers = ((d?.spec as { template?: { spec?: { containers?: { image?: string }[] } } })?.template?.spec?.containers ?? []);
@@ -69,16 +78,50 @@ async function pickTool(run: ToolRunner, version: string): Promise<{ tool: Insta
   return { tool: undefined };
 }
 
+/**
+ * istiod trusts every root in cacerts' root-cert.pem only with ISTIO_MULTIROOT_MESH=true; `certs rotate-root`
+ * overlaps two roots and refuses to start without it.
+ */
+const MULTIROOT_ENV = 'ISTIO_MULTIROOT_MESH';
+
+/** meshConfig values, as `--set` pairs both istioctl and helm's istiod chart accept. */
+function meshConfigSets(cfg: MeshgwConfig): string[] {
+  const provider = tracingExtensionProvider();
+  return [
+    `meshConfig.trustDomain=${cfg.mesh.trustDomain}`,
+    `meshConfig.extensionProviders[0].name=${provider.name}`,
+    `meshConfig.extensionProviders[0].opentelemetry.service=${provider.opentelemetry.service}`,
+    `meshConfig.extensionProviders[0].opentelemetry.port=${provider.opentelemetry.port}`,
+  ].flatMap((s) => ['--set', s]);
+}
+
 export function istioctlArgs(cfg: MeshgwConfig): string[] {
-  return ['install', '-y', '--set', 'profile=minimal', '--set', `tag=${cfg.aws.istioVersion}`, '--set', `meshConfig.trustDomain=${cfg.mesh.trustDomain}`];
+  return ['install', '-y', '--set', 'profile=minimal', '--set', `tag=${cfg.aws.istioVersion}`, ...meshConfigSets(cfg), '--set', `values.pilot.env.${MULTIROOT_ENV}=true`];
 }
 
 export function helmCommands(cfg: MeshgwConfig): string[][] {
   const common = ['--repo', ISTIO_HELM_REPO, '--version', cfg.aws.istioVersion, '--namespace', ISTIO_NAMESPACE, '--wait'];
   return [
     ['upgrade', '--install', 'istio-base', 'base', ...common],
-    ['upgrade', '--install', 'istiod', 'istiod', ...common, '--set', `meshConfig.trustDomain=${cfg.mesh.trustDomain}`],
+    ['upgrade', '--install', 'istiod', 'istiod', ...common, ...meshConfigSets(cfg), '--set', `pilot.env.${MULTIROOT_ENV}=true`],
   ];
+}
+
+/**
+ * Whether the running mesh config (ConfigMap `istio`, key `mesh`) registers meshgw's tracing provider. An
+ * Istio installed before meshgw traced, or by hand, lacks it, and its sidecars would then ignore the Telemetry.
+ */
+export async function meshHasTracingProvider(api: ClusterApi): Promise<boolean> {
+  const cm = await api.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', namespace: ISTIO_NAMESPACE } });
+  const text = ((cm?.data ?? {}) as Record<string, string>).mesh;
+  if (!text) return false;
+  let mesh: { extensionProviders?: { name?: string }[] } | null;
+  try {
+    mesh = parse(text) as typeof mesh;
+  } catch {
+    return false;
+  }
+  return (mesh?.extensionProviders ?? []).some((p) => p?.name === TRACING_PROVIDER);
 }
 
 /** istio-system and the cacerts Secret (undefined: the cluster's is kept) first; then Istio if it is missing or at another version. */
@@ -87,17 +130,18 @@ export async function ensureIstio(cfg: MeshgwConfig, deps: MeshInstallDeps, cace
   // Before istiod starts: istiod only reads cacerts at start-up, and without it creates its own root.
   if (cacerts) await deps.api.apply(cacerts);
   const current = await installedIstioVersion(deps.api);
-  if (current === cfg.aws.istioVersion) return { istio: 'present' };
+  const sameVersion = current === cfg.aws.istioVersion;
+  if (sameVersion && (await meshHasTracingProvider(deps.api))) return { istio: 'present' };
   const picked = await pickTool(deps.run, cfg.aws.istioVersion);
   if (!picked.tool) {
     const why = 'istioctlVersion' in picked && picked.istioctlVersion ? `istioctl on PATH is ${picked.istioctlVersion}, not ${cfg.aws.istioVersion}, and helm is missing` : 'neither istioctl nor helm is on PATH';
     throw new MeshgwError('TOOL_MISSING', `cannot install Istio ${cfg.aws.istioVersion}: ${why}`, `Install istioctl ${cfg.aws.istioVersion} (curl -L https://istio.io/downloadIstio | ISTIO_VERSION=${cfg.aws.istioVersion} sh -) or helm 3 (https://helm.sh/docs/intro/install/), then run deploy again.`);
   }
-  deps.onStep?.(`${current ? `upgrading Istio ${current} →` : 'installing Istio'} ${cfg.aws.istioVersion} with ${picked.tool}`);
+  deps.onStep?.(`${sameVersion ? 'adding the tracing provider to Istio' : current ? `upgrading Istio ${current} →` : 'installing Istio'} ${cfg.aws.istioVersion} with ${picked.tool}`);
   const runs = picked.tool === 'istioctl' ? [['istioctl', ...istioctlArgs(cfg)]] : helmCommands(cfg).map((a) => ['helm', ...a]);
   for (const [cmd, ...args] of runs) {
     const r = await deps.run.exec(cmd, args);
     if (r.exitCode !== 0) throw new MeshgwError('DEPLOY_FAILED', `${cmd} ${args.slice(0, 3).join(' ')} failed:\n${tail(r.stderr || r.stdout, 10)}`, `Run it by hand to see the whole output: ${cmd} ${args.join(' ')}`);
   }
-  return { istio: current ? 'upgraded' : 'installed', tool: picked.tool };
+  return { istio: sameVersion ? 'reconfigured' : current ? 'upgraded' : 'installed', tool: picked.tool };
 }

@@ -1,13 +1,13 @@
 import type { CommandContext } from '../cli/context.js';
-import { parseNumberOption } from '../cli/context.js';
+import type { UpOptions } from '../cli/options.js';
 import { ExitCode } from '../errors.js';
 import { renderTable } from '../verify/render.js';
-import type { ApiKeyRecord } from './specs.js';
+import type { ApiKeyRecord } from '../gateway/spec.js';
 import { startLocalStack, stopLocalStack } from './stack.js';
 import { localStatus, type LocalStatus } from './status.js';
 
-export async function upLocal(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
-  const port = parseNumberOption('--port', opts.port as string | undefined, { min: 0, integer: true });
+export async function upLocal(ctx: CommandContext, opts: Pick<UpOptions, 'port'>): Promise<number> {
+  const port = opts.port;
   const step = ctx.reporter.step('starting the local stack');
   let result;
   try {
@@ -22,14 +22,14 @@ export async function upLocal(ctx: CommandContext, opts: Record<string, unknown>
   return ExitCode.ok;
 }
 
-export async function statusLocal(ctx: CommandContext, _opts?: Record<string, unknown>): Promise<number> {
+export async function statusLocal(ctx: CommandContext): Promise<number> {
   const status = await localStatus(ctx.loaded);
   ctx.reporter.result(status, () => renderStatus(status));
   // For scripts: 0 only when the stack runs and every process answers its health check.
   return status.healthy ? ExitCode.ok : ExitCode.checkFailed;
 }
 
-export async function downLocal(ctx: CommandContext, _opts?: Record<string, unknown>): Promise<number> {
+export async function downLocal(ctx: CommandContext): Promise<number> {
   const step = ctx.reporter.step('stopping the local stack');
   const result = await stopLocalStack(ctx.loaded.stateDir);
   step.succeed(result.type === 'stopped' ? `stopped ${result.processes} processes` : 'nothing was running');

@@ -1,4 +1,5 @@
 import type { CommandContext } from '../cli/context.js';
+import type { DemoOptions } from '../cli/options.js';
 import { ExitCode } from '../errors.js';
 import { renderVerifyRun, runScenarios, SCENARIOS, type VerifyRun } from '../verify/command.js';
 import { openLocalVerifySession } from '../verify/session.js';
@@ -8,8 +9,8 @@ import { openLocalVerifySession } from '../verify/session.js';
  * assignment's durations (50 rps × 10 s, 150 rps × 15 s). A stack the user already had running is
  * used and left running; one started here is always stopped, pass or fail.
  */
-export async function runDemo(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
-  const full = Boolean(opts.full);
+export async function runDemo(ctx: CommandContext, opts: DemoOptions): Promise<number> {
+  const full = opts.full;
   const started = Date.now();
   const session = await openLocalVerifySession(ctx, { quick: !full });
   let verify: VerifyRun;

@@ -2,10 +2,17 @@ import http from 'node:http';
 
 export type ProbeResult = { up: true; status: number } | { up: false; reason: string };
 
+/** An HTTP URL, reached over a Unix socket when socketPath is set (the URL then gives only the path). */
+export interface HttpTarget {
+  url: string;
+  socketPath?: string;
+}
+
 /** One HTTP GET with a deadline; any answer means the listener is up. */
-export function probeHttp(url: string, timeoutMs = 1000): Promise<ProbeResult> {
+export function probeHttp(target: HttpTarget, timeoutMs = 1000): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+    const options = { timeout: timeoutMs, agent: false as const, ...(target.socketPath ? { socketPath: target.socketPath } : {}) };
+    const req = http.get(target.url, options, (res) => {
       res.resume();
       resolve({ up: true, status: res.statusCode ?? 0 });
     });

@@ -2,7 +2,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MeshgwConfig } from '../config/schema.js';
 import { authorizationTable, GATEWAY_WORKLOAD, serviceNames, spiffeId } from '../config/topology.js';
-import type { ApiKeyRecord, GatewaySpec, ServiceEnv, SidecarSpec, TlsFiles } from './specs.js';
+import type { TlsFiles } from '../dataplane/contracts.js';
+import type { ApiKeyRecord, GatewaySpec } from '../gateway/spec.js';
+import type { SidecarSpec } from '../mesh/spec.js';
+import type { ServiceEnv } from './specs.js';
+import type { HttpTarget } from './health.js';
 import type { WorkloadState } from './state.js';
 
 /** Root of the installed meshgw (the folder holding dist/). */
@@ -20,8 +24,12 @@ export interface ProcessPlan {
   /** Written (mode 0600) before start and passed as the only argument. */
   spec?: GatewaySpec | SidecarSpec;
   specFile?: string;
-  /** Any HTTP answer from this URL means the process is up (200 is required where `ok200`). */
-  health: { url: string; require200: boolean };
+  /** Any HTTP answer from this URL (over `socketPath` when set) means the process is up (200 is required where `require200`). */
+  health: HttpTarget & { require200: boolean };
+  /** Folders made mode 0700 before start: where the app's and its sidecar's private sockets live. */
+  privateDirs?: string[];
+  /** Scheduling priority (nice value) for the process; the OS default when unset. */
+  niceness?: number;
   logFile: string;
 }
 
@@ -44,9 +52,52 @@ export interface PlanInput {
 
 /** How many free ports buildLocalPlan consumes besides the gateway's. */
 export function portsNeeded(config: MeshgwConfig): number {
-  // Per service: app, sidecar inbound, sidecar admin, plus one egress listener per backend.
-  return Object.values(config.services).reduce((n, s) => n + 3 + s.backends.length, 0);
+  // Per service: the sidecar's inbound (mTLS) and admin (read-only) ports. Apps and egress
+  // listeners have no port at all: they are Unix sockets.
+  return Object.keys(config.services).length * 2;
 }
+
+/** sun_path holds 104 bytes on macOS (108 on Linux), terminating NUL included. */
+const MAX_SOCKET_PATH_BYTES = 103;
+
+/**
+ * The private socket folder of one workload: only its app and its sidecar use it, and mode 0700
+ * keeps every other user's processes out, as a pod's loopback is private on Kubernetes.
+ */
+export function socketDir(stateDir: string, workload: string): string {
+  return path.join(stateDir, 'local', 'sock', workload);
+}
+
+function socketIn(dir: string, name: string): string {
+  const file = path.join(dir, name);
+  if (Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(`the socket path ${file} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a Unix socket address can hold`);
+  }
+  return file;
+}
+
+/**
+ * The number of mesh connections kept warm on every edge: the largest burst any throttle admits
+ * at once (that many admitted requests can be in flight together on one edge), and half as many
+ * again for the tokens that refill while a burst is decided and for connections still finishing
+ * the previous answer.
+ */
+export function warmConnections(config: MeshgwConfig): number {
+  const bursts = [config.gateway.throttle.burst, ...config.gateway.methodThrottles.map((m) => m.burst), ...config.gateway.usagePlans.map((p) => p.throttle?.burst ?? 0)];
+  return Math.min(Math.ceil(Math.max(...bursts) * 1.5), MAX_WARM_CONNECTIONS);
+}
+
+/**
+ * Apps and sidecars yield the CPU to the gateway. API Gateway runs on a fleet of its own, apart
+ * from the services; on one laptop the gateway shares cores with seven processes, and when the
+ * admitted part of a burst makes the services busy, a gateway that waits for a time slice parses
+ * the rest of the burst late and finds refilled tokens (issue 13). Admission is then decided at
+ * arrival, as it is upstream; the services' total CPU is unchanged.
+ */
+export const BACKEND_NICENESS = 10;
+
+/** A floor, not a cap: more connections open on demand. Above this, idle handshakes cost more than they save. */
+const MAX_WARM_CONNECTIONS = 64;
 
 export function tlsFilesFor(stateDir: string, workload: string): TlsFiles {
   const pki = path.join(stateDir, 'pki');
@@ -72,22 +123,30 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
   const specDir = path.join(localDir, 'specs');
   const callers = authorizationTable(config);
 
-  const addr = new Map<string, { app: number; inbound: number; admin: number }>();
-  for (const svc of serviceNames(config)) addr.set(svc, { app: take(), inbound: take(), admin: take() });
+  const addr = new Map<string, { inbound: number; admin: number }>();
+  for (const svc of serviceNames(config)) addr.set(svc, { inbound: take(), admin: take() });
+  const warm = warmConnections(config);
 
   const processes: ProcessPlan[] = [];
   const workloads: WorkloadState[] = [];
   for (const svc of serviceNames(config)) {
     const a = addr.get(svc)!;
     const tls = tlsFilesFor(stateDir, svc);
+    const dir = socketDir(stateDir, svc);
+    const appSocket = socketIn(dir, 'app.sock');
     const egress = config.services[svc].backends.map((backend) => ({
       backend,
-      port: take(),
-      upstream: { origin: `https://${host}:${addr.get(backend)!.inbound}`, expectedSpiffeId: spiffeId(config, backend) },
+      socketPath: socketIn(dir, `${backend}.sock`),
+      upstream: { origin: `https://${host}:${addr.get(backend)!.inbound}`, expectedSpiffeId: spiffeId(config, backend), warmConnections: warm },
     }));
-    const env: ServiceEnv & Record<string, string> = { HOST: host, PORT: String(a.app), SERVICE_NAME: svc };
+    const env: ServiceEnv & Record<string, string> = { SOCKET_PATH: appSocket, SERVICE_NAME: svc };
     if (svc === 'users') env.TOKEN_SECRET = input.tokenSecret;
-    for (const e of egress) env[`${e.backend.toUpperCase()}_URL`] = `http://${host}:${e.port}`;
+    for (const e of egress) {
+      // The URL names the backend (its Host header); the socket is how the app reaches it.
+      const prefix = e.backend.toUpperCase().replace(/-/g, '_');
+      env[`${prefix}_URL`] = `http://${e.backend}`;
+      env[`${prefix}_SOCKET`] = e.socketPath;
+    }
     processes.push({
       name: svc,
       workload: svc,
@@ -95,7 +154,9 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
       entry: path.join(root, 'dist', 'services', svc, 'main.js'),
       args: [],
       env,
-      health: { url: `http://${host}:${a.app}/healthz`, require200: true },
+      health: { url: 'http://localhost/healthz', socketPath: appSocket, require200: true },
+      privateDirs: [dir],
+      niceness: BACKEND_NICENESS,
       logFile: path.join(logDir, `${svc}.log`),
     });
     const sidecar: SidecarSpec = {
@@ -104,7 +165,7 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
       spiffeId: spiffeId(config, svc),
       host,
       inboundPort: a.inbound,
-      appOrigin: `http://${host}:${a.app}`,
+      appSocket,
       allowedCallers: callers[svc].map((c) => spiffeId(config, c)),
       egress,
       adminPort: a.admin,
@@ -121,16 +182,19 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
       spec: sidecar,
       specFile: sidecarFile,
       health: { url: `http://${host}:${a.admin}/ready`, require200: true },
+      privateDirs: [dir],
+      niceness: BACKEND_NICENESS,
       logFile: path.join(logDir, `${svc}-sidecar.log`),
     });
     workloads.push({
       name: svc,
       kind: 'service',
       spiffeId: sidecar.spiffeId,
-      url: `http://${host}:${a.app}`,
+      url: `unix:${appSocket}`,
+      appSocket,
       inboundUrl: `https://${host}:${a.inbound}`,
       adminUrl: `http://${host}:${a.admin}`,
-      egress: Object.fromEntries(egress.map((e) => [e.backend, `http://${host}:${e.port}`])),
+      egress: Object.fromEntries(egress.map((e) => [e.backend, `unix:${e.socketPath}`])),
       tls,
       processes: [],
     });
@@ -147,7 +211,7 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
       service: svc,
       pathPrefix: config.services[svc].pathPrefix,
       requireApiKey: config.services[svc].requireApiKey,
-      upstream: { origin: `https://${host}:${addr.get(svc)!.inbound}`, expectedSpiffeId: spiffeId(config, svc) },
+      upstream: { origin: `https://${host}:${addr.get(svc)!.inbound}`, expectedSpiffeId: spiffeId(config, svc), warmConnections: warm },
     })),
     apiKeys: input.apiKeys,
     tls: gatewayTls,

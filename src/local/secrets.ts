@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { MeshgwConfig } from '../config/schema.js';
-import type { ApiKeyRecord } from './specs.js';
+import type { ApiKeyRecord } from '../gateway/spec.js';
 import { apiKeysFile, readApiKeys, secretsFile, writeJsonAtomic } from './state.js';
 import { readFile } from 'node:fs/promises';
 

@@ -7,7 +7,7 @@ import type { DaemonInput } from './daemon-input.js';
 import { allocateFreePorts, isPortFree } from './ports.js';
 import { buildLocalPlan, MESHGW_ROOT, portsNeeded } from './plan.js';
 import { ensureApiKeys, ensureLocalSecrets } from './secrets.js';
-import type { ApiKeyRecord } from './specs.js';
+import type { ApiKeyRecord } from '../gateway/spec.js';
 import { clearRunState, isAlive, localDir, readRunState, writeJsonAtomic, type LocalRunState } from './state.js';
 
 export interface StartOptions {

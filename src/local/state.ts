@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ApiKeyRecord } from './specs.js';
+import type { ApiKeyRecord } from '../gateway/spec.js';
 
 export type WorkloadHealth = 'starting' | 'healthy' | 'unhealthy' | 'restarting' | 'stopped';
 
@@ -20,11 +20,14 @@ export interface WorkloadState {
   name: string;
   kind: 'service' | 'gateway';
   spiffeId: string;
-  /** Plain HTTP on loopback: the app (services) or the gateway's public listener. */
+  /** The gateway's public listener (http://127.0.0.1:P), or a service app's socket as unix:<path>. */
   url: string;
+  /** A service app's private Unix socket: only its sidecar talks to it. */
+  appSocket?: string;
   /** https://127.0.0.1:P, STRICT mTLS (services only). */
   inboundUrl?: string;
   adminUrl?: string;
+  /** backend → unix:<path> of the sidecar's egress listener, in the app's private socket folder. */
   egress?: Record<string, string>;
   tls: { caFile: string; certFile: string; keyFile: string };
   processes: ProcessState[];

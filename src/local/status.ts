@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
-import { isHealthy, probeHttp } from './health.js';
-import type { ApiKeyRecord } from './specs.js';
+import { isHealthy, probeHttp, type HttpTarget } from './health.js';
+import type { ApiKeyRecord } from '../gateway/spec.js';
 import { findRunningStack } from './stack.js';
 import { readApiKeys, type ProcessState, type WorkloadHealth, type WorkloadState } from './state.js';
 
@@ -47,10 +47,10 @@ export async function describeCertificate(certFile: string, now = new Date()): P
   }
 }
 
-function healthUrl(p: ProcessState, w: { url: string; adminUrl?: string }): string {
-  if (p.role === 'app') return `${w.url}/healthz`;
-  if (p.role === 'sidecar') return `${w.adminUrl}/ready`;
-  return `${w.url}/`;
+function healthTarget(p: ProcessState, w: { url: string; adminUrl?: string; appSocket?: string }): HttpTarget {
+  if (p.role === 'app') return w.appSocket ? { url: 'http://localhost/healthz', socketPath: w.appSocket } : { url: `${w.url}/healthz` };
+  if (p.role === 'sidecar') return { url: `${w.adminUrl}/ready` };
+  return { url: `${w.url}/` };
 }
 
 /** What is running now, probed live rather than trusted from the state file. */
@@ -64,7 +64,7 @@ export async function localStatus(loaded: LoadedConfig): Promise<LocalStatus> {
     run.workloads.map(async (w): Promise<WorkloadStatus> => {
       const processes = await Promise.all(
         w.processes.map(async (p) => {
-          const live: WorkloadHealth = p.pid ? (isHealthy(await probeHttp(healthUrl(p, w)), p.role !== 'gateway') ? 'healthy' : 'unhealthy') : p.health;
+          const live: WorkloadHealth = p.pid ? (isHealthy(await probeHttp(healthTarget(p, w)), p.role !== 'gateway') ? 'healthy' : 'unhealthy') : p.health;
           return { ...p, live };
         }),
       );
@@ -73,6 +73,7 @@ export async function localStatus(loaded: LoadedConfig): Promise<LocalStatus> {
         kind: w.kind,
         spiffeId: w.spiffeId,
         url: w.url,
+        ...(w.appSocket ? { appSocket: w.appSocket } : {}),
         ...(w.inboundUrl ? { inboundUrl: w.inboundUrl } : {}),
         ...(w.adminUrl ? { adminUrl: w.adminUrl } : {}),
         ...(w.egress ? { egress: w.egress } : {}),

@@ -1,6 +1,7 @@
 import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import { isHealthy, probeHttp } from './health.js';
 import type { ProcessPlan } from './plan.js';
@@ -100,7 +101,7 @@ export class Supervisor {
     await Promise.all(
       this.managed.map(async (m) => {
         if (!m.child || m.state.health === 'restarting' || m.state.health === 'stopped') return;
-        const ok = isHealthy(await probeHttp(m.plan.health.url), m.plan.health.require200);
+        const ok = isHealthy(await probeHttp(m.plan.health), m.plan.health.require200);
         this.setHealth(m, ok ? 'healthy' : 'unhealthy');
       }),
     );
@@ -122,12 +123,20 @@ export class Supervisor {
 
   private launch(m: Managed): void {
     mkdirSync(path.dirname(m.plan.logFile), { recursive: true, mode: 0o700 });
+    for (const dir of m.plan.privateDirs ?? []) makePrivateDir(dir);
     const fd = openSync(m.plan.logFile, 'a', 0o600);
     const env: Record<string, string> = { NODE_ENV: 'production' };
     for (const k of INHERITED_ENV) if (process.env[k]) env[k] = process.env[k]!;
     Object.assign(env, m.plan.env);
     const child = this.spawn(process.execPath, [m.plan.entry, ...m.plan.args], { stdio: ['ignore', fd, fd], env });
     closeSync(fd);
+    if (child.pid && m.plan.niceness !== undefined) {
+      try {
+        setPriority(child.pid, m.plan.niceness);
+      } catch {
+        // Only a preference: a system that refuses it still runs the stack.
+      }
+    }
     m.child = child;
     m.state.pid = child.pid ?? null;
     m.state.health = 'starting';
@@ -170,7 +179,7 @@ export class Supervisor {
         const exit = m.state.lastExit;
         throw new StartupError(m.plan.name, `exited (code ${exit?.code ?? '?'}${exit?.signal ? `, signal ${exit.signal}` : ''})`, await tail(m.plan.logFile));
       }
-      const result = await probeHttp(m.plan.health.url, 500);
+      const result = await probeHttp(m.plan.health, 500);
       if (isHealthy(result, m.plan.health.require200)) {
         this.setHealth(m, 'healthy');
         return;
@@ -190,6 +199,16 @@ export class Supervisor {
   private changed(): void {
     this.opts.onChange?.(this.snapshot());
   }
+}
+
+/**
+ * A folder only this user can enter (0700, enforced even if it existed with a looser mode): the
+ * sockets inside are the app's private link to its sidecar.
+ */
+function makePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(path.dirname(dir), 0o700);
+  chmodSync(dir, 0o700);
 }
 
 /** The last lines of a log file, for error messages. */

@@ -10,16 +10,19 @@ import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { PEER_IDENTITY_HEADER } from '../config/defaults.js';
 import { parseSubjectAltName } from '../pki/describe.js';
-import type { TlsMaterial } from './credentials.js';
-import { forwardRequest, sendJsonError } from './forward.js';
+import { forwardRequest, sendJsonError } from '../dataplane/forward.js';
+import type { TlsMaterial } from '../dataplane/tls-material.js';
+import { errorCode } from '../dataplane/upstream-errors.js';
 import type { SidecarLog } from './log.js';
 import { Stat, allowedByPeer, handshakeByPeer, type Counters } from './stats.js';
-import { classifyInboundTlsError, errorCode } from './tls-errors.js';
+import { classifyInboundTlsError } from './tls-errors.js';
 
 /** STRICT demands and verifies a client certificate; PERMISSIVE (a misconfiguration, for tests) does not. */
 export type InboundMode = 'STRICT' | 'PERMISSIVE';
 
 export const INBOUND_MIN_VERSION = 'TLSv1.2';
+/** Longer than the mesh client's own idle timeout, so the client (which knows) is the side that closes. */
+export const INBOUND_KEEP_ALIVE_MS = 330_000;
 
 export interface InboundOptions {
   workload: string;
@@ -59,8 +62,9 @@ export function createInboundServer(opts: InboundOptions): https.Server {
     requestCert: true,
     rejectUnauthorized: opts.mode === 'STRICT',
     handshakeTimeout: opts.handshakeTimeoutMs,
-    // Connections are long-lived keep-alive sessions from other sidecars; keep them open a while.
-    keepAliveTimeout: 30_000,
+    // Connections are long-lived keep-alive sessions from the gateway and other sidecars, kept
+    // warm on purpose: closing them after a short idle time would make the next burst pay handshakes.
+    keepAliveTimeout: INBOUND_KEEP_ALIVE_MS,
   });
 
   server.on('secureConnection', (socket: TLSSocket) => {
@@ -99,7 +103,7 @@ export function createInboundServer(opts: InboundOptions): https.Server {
     counters.inc(Stat.rbacAllowed);
     counters.inc(allowedByPeer(identity));
     // Overwrites any client-supplied copy: only the sidecar vouches for the caller.
-    const result = await forwardRequest(req, res, opts.app(), { [PEER_IDENTITY_HEADER]: identity });
+    const result = await forwardRequest(req, res, opts.app(), { set: { [PEER_IDENTITY_HEADER]: identity } });
     if (result.type === 'failed') {
       counters.inc(Stat.inboundAppErrors);
       sendJsonError(res, result.failure.status, result.failure.code, `the ${opts.workload} app did not answer: ${result.error}`);

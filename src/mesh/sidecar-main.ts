@@ -3,9 +3,10 @@
  * files; SIGTERM (or SIGINT) drains and exits 0. Logs are JSON lines on stdout.
  */
 import { readFile } from 'node:fs/promises';
-import type { SidecarSpec } from '../local/specs.js';
+import { handleSignals } from '../dataplane/listener.js';
 import { jsonLineLog } from './log.js';
 import { createSidecar } from './sidecar.js';
+import type { SidecarSpec } from './spec.js';
 
 async function main(argv: string[]): Promise<void> {
   const log = jsonLineLog((line) => process.stdout.write(line));
@@ -18,16 +19,14 @@ async function main(argv: string[]): Promise<void> {
   const spec = JSON.parse(await readFile(specFile, 'utf8')) as SidecarSpec;
   if (spec.kind !== 'sidecar') throw new Error(`${specFile}: expected kind "sidecar", got ${JSON.stringify(spec.kind)}`);
   const sidecar = createSidecar(spec, { log });
-
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    void sidecar.stop().then(() => process.exit(0));
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  process.on('SIGHUP', () => void sidecar.reload());
+  handleSignals({
+    // A failed reload keeps the current certificates (and logs why): better old ones than none.
+    reload: async () => void (await sidecar.reload()),
+    stop: async () => {
+      await sidecar.stop();
+      return 0;
+    },
+  });
   await sidecar.start();
 }
 

@@ -4,16 +4,17 @@
  * timeouts) comes in through `deps`; `sidecar-main.ts` wires signals and stdout.
  */
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:net';
-import type http from 'node:http';
 import type https from 'node:https';
 import { Pool } from 'undici';
-import type { SidecarSpec } from '../local/specs.js';
+import type { MeshUpstream } from '../dataplane/contracts.js';
+import { Listener } from '../dataplane/listener.js';
+import { MeshClient } from '../dataplane/mesh-client.js';
+import { loadTlsMaterial, type LoadedTlsMaterial, type ReadText } from '../dataplane/tls-material.js';
 import { createAdminServer, type ConfigDump } from './admin.js';
-import { loadTlsMaterial, type ReadText, type TlsMaterial } from './credentials.js';
-import { createEgressServer, createUpstreamPool } from './egress.js';
-import { INBOUND_MIN_VERSION, createInboundServer, reloadInbound, type InboundMode, type Refusal } from './inbound.js';
+import { createEgressServer, egressCounters } from './egress.js';
+import { INBOUND_KEEP_ALIVE_MS, INBOUND_MIN_VERSION, createInboundServer, reloadInbound, type InboundMode, type Refusal } from './inbound.js';
 import type { SidecarLog } from './log.js';
+import type { SidecarSpec } from './spec.js';
 import { Counters, seedCounters } from './stats.js';
 
 export interface SidecarDeps {
@@ -31,7 +32,8 @@ export interface SidecarDeps {
 export interface SidecarAddresses {
   inboundPort: number;
   adminPort: number;
-  egress: Record<string, number>;
+  /** backend → the egress listener's Unix socket. */
+  egress: Record<string, string>;
 }
 
 export type ReloadResult = { type: 'reloaded'; fingerprint: string; notAfter: string } | { type: 'failed'; error: string };
@@ -48,30 +50,10 @@ export interface Sidecar {
 
 const MAX_RECENT_REFUSALS = 50;
 const DEFAULTS = { connectTimeoutMs: 5_000, requestTimeoutMs: 30_000, handshakeTimeoutMs: 10_000, drainTimeoutMs: 10_000 };
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      const addr = server.address();
-      resolve(typeof addr === 'object' && addr ? addr.port : port);
-    });
-  });
-}
-
-function closeServer(server: http.Server | https.Server, drainMs: number): Promise<void> {
-  if (!server.listening) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), drainMs);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
-}
+/** Idle mesh connections are kept this long (under the inbound side's INBOUND_KEEP_ALIVE_MS). */
+const MESH_KEEP_ALIVE_MS = 300_000;
+const EGRESS_CONNECTIONS = 32;
+const APP_CONNECTIONS = 64;
 
 export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sidecar {
   const readText: ReadText = deps.readText ?? ((file) => readFile(file, 'utf8'));
@@ -85,12 +67,16 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
   };
   const counters = new Counters();
   seedCounters(counters, spec.egress.map((e) => e.backend));
+  const upstreams = new Map<string, MeshUpstream>(spec.egress.map((e) => [e.backend, e.upstream]));
+  const clientOptions = { connections: EGRESS_CONNECTIONS, keepAliveTimeoutMs: MESH_KEEP_ALIVE_MS, connectTimeoutMs: t.connectTimeoutMs, requestTimeoutMs: t.requestTimeoutMs, drainTimeoutMs: t.drainTimeoutMs };
+  const clientEvents = egressCounters(counters);
 
-  let material: TlsMaterial | undefined;
-  let inbound: https.Server | undefined;
-  let admin: http.Server | undefined;
-  const egressServers = new Map<string, http.Server>();
-  const pools = new Map<string, Pool>();
+  let material: LoadedTlsMaterial | undefined;
+  let client: MeshClient | undefined;
+  let inbound: Listener | undefined;
+  let inboundServer: https.Server | undefined;
+  let admin: Listener | undefined;
+  const egress: Listener[] = [];
   const addresses: SidecarAddresses = { inboundPort: spec.inboundPort, adminPort: spec.adminPort, egress: {} };
   let ready = false;
   const refusals: Refusal[] = [];
@@ -98,26 +84,15 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
     refusals.push(r);
     if (refusals.length > MAX_RECENT_REFUSALS) refusals.shift();
   };
-  const appPool = new Pool(spec.appOrigin, {
-    connections: 64,
+  // The hop to the app is plain HTTP on its private Unix socket: no TLS, no port anyone else can reach.
+  const appPool = new Pool('http://localhost', {
+    socketPath: spec.appSocket,
+    connections: APP_CONNECTIONS,
     connectTimeout: t.connectTimeoutMs,
     headersTimeout: t.requestTimeoutMs,
     bodyTimeout: t.requestTimeoutMs,
     keepAliveTimeout: 30_000,
   });
-
-  function poolFor(backend: string, m: TlsMaterial): Pool {
-    const e = spec.egress.find((x) => x.backend === backend)!;
-    return createUpstreamPool({
-      backend,
-      origin: e.upstream.origin,
-      expectedSpiffeId: e.upstream.expectedSpiffeId,
-      material: m,
-      counters,
-      connectTimeoutMs: t.connectTimeoutMs,
-      requestTimeoutMs: t.requestTimeoutMs,
-    });
-  }
 
   function configDump(): ConfigDump {
     const cert = material?.certificate;
@@ -132,7 +107,7 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
         rejectUnauthorized: mode === 'STRICT',
         allowedCallers: [...spec.allowedCallers].sort(),
       },
-      egress: spec.egress.map((e) => ({ backend: e.backend, listener: `127.0.0.1:${addresses.egress[e.backend] ?? e.port}`, upstream: e.upstream.origin, expectedSpiffeId: e.upstream.expectedSpiffeId })),
+      egress: spec.egress.map((e) => ({ backend: e.backend, listener: e.socketPath, upstream: e.upstream.origin, expectedSpiffeId: e.upstream.expectedSpiffeId })),
       certificate: {
         identity: cert?.identity,
         dnsNames: cert?.dnsNames ?? [],
@@ -141,7 +116,7 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
         issuer: cert?.issuer ?? '',
         fingerprint: cert?.fingerprint ?? '',
       },
-      app: spec.appOrigin,
+      app: spec.appSocket,
     };
   }
 
@@ -151,8 +126,11 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
     async start() {
       material = await loadTlsMaterial(spec.tls, readText);
       const m = material;
-      for (const e of spec.egress) pools.set(e.backend, poolFor(e.backend, m));
-      inbound = createInboundServer({
+      const c = new MeshClient(upstreams, m, clientOptions, clientEvents);
+      client = c;
+      // Ready means warm: the first burst after start-up finds its connections open.
+      await c.warm();
+      const server = createInboundServer({
         workload: spec.workload,
         allowedCallers: spec.allowedCallers,
         material: m,
@@ -163,20 +141,23 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
         handshakeTimeoutMs: t.handshakeTimeoutMs,
         onRefused,
       });
-      admin = createAdminServer({ counters, configDump, ready: () => ready, refusals: () => [...refusals] });
-      addresses.adminPort = await listen(admin, spec.adminPort, '127.0.0.1');
-      addresses.inboundPort = await listen(inbound, spec.inboundPort, spec.host);
+      inboundServer = server;
+      inbound = new Listener(server);
+      admin = new Listener(createAdminServer({ counters, configDump, ready: () => ready, refusals: () => [...refusals] }));
+      addresses.adminPort = (await admin.listen({ host: '127.0.0.1', port: spec.adminPort })).port;
+      addresses.inboundPort = (await inbound.listen({ host: spec.host, port: spec.inboundPort })).port;
       for (const e of spec.egress) {
-        const server = createEgressServer({ workload: spec.workload, listener: e, pool: () => pools.get(e.backend)!, counters, log });
-        egressServers.set(e.backend, server);
-        addresses.egress[e.backend] = await listen(server, e.port, '127.0.0.1');
+        const listener = new Listener(createEgressServer({ workload: spec.workload, listener: e, client: () => client!, counters, log }));
+        egress.push(listener);
+        await listener.listen({ socketPath: e.socketPath });
+        addresses.egress[e.backend] = e.socketPath;
       }
       ready = true;
-      log({ event: 'listening', workload: spec.workload, spiffeId: spec.spiffeId, inboundPort: addresses.inboundPort, adminPort: addresses.adminPort, egress: addresses.egress, mode });
+      log({ event: 'listening', workload: spec.workload, spiffeId: spec.spiffeId, inboundPort: addresses.inboundPort, adminPort: addresses.adminPort, egress: addresses.egress, mode, keepAliveMs: INBOUND_KEEP_ALIVE_MS });
       return { ...addresses, egress: { ...addresses.egress } };
     },
     async reload() {
-      let next: TlsMaterial;
+      let next: LoadedTlsMaterial;
       try {
         next = await loadTlsMaterial(spec.tls, readText);
       } catch (err) {
@@ -185,22 +166,17 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
         return { type: 'failed', error };
       }
       material = next;
-      if (inbound) reloadInbound(inbound, next);
-      for (const e of spec.egress) {
-        const old = pools.get(e.backend);
-        pools.set(e.backend, poolFor(e.backend, next));
-        // close() lets requests already on the old pool finish; new ones use the new pool.
-        void old?.close().catch(() => undefined);
-      }
+      if (inboundServer) reloadInbound(inboundServer, next);
+      // Requests already on the old pools finish there; new ones use warm connections with the new certificate.
+      await client?.reload(next);
       log({ event: 'reloaded', workload: spec.workload, fingerprint: next.certificate.fingerprint, notAfter: next.certificate.notAfter });
       return { type: 'reloaded', fingerprint: next.certificate.fingerprint, notAfter: next.certificate.notAfter };
     },
     async stop() {
       ready = false;
-      const servers = [inbound, ...egressServers.values()].filter((s): s is http.Server | https.Server => s !== undefined);
-      await Promise.all(servers.map((s) => closeServer(s, t.drainTimeoutMs)));
-      await Promise.all([...pools.values(), appPool].map((p) => p.close().catch(() => undefined)));
-      if (admin) await closeServer(admin, 0);
+      await Promise.all([inbound, ...egress].filter((l): l is Listener => l !== undefined).map((l) => l.drain(t.drainTimeoutMs)));
+      await Promise.all([client?.close(), appPool.close().catch(() => undefined)]);
+      await admin?.drain(0);
       log({ event: 'stopped', workload: spec.workload });
     },
   };

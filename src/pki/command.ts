@@ -1,15 +1,20 @@
 import path from 'node:path';
-import { ExitCode, MeshgwError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import type { CommandContext } from '../cli/context.js';
 import { renderTable } from '../verify/render.js';
+import type { CertsOptions } from './certs-options.js';
 import type { PkiSummary } from './store.js';
 import type { ReloadOutcome } from './reload.js';
 
-/** `meshgw certs` creates or refreshes the mesh PKI; `meshgw certs rotate` reissues every leaf and reloads. */
-export async function certsCommand(ctx: CommandContext, _opts: Record<string, unknown>, action?: string): Promise<number> {
-  if (action !== undefined && action !== 'rotate') {
-    throw new MeshgwError('USAGE', `certs: unknown action "${action}"`, 'Run `meshgw certs` to create or refresh, `meshgw certs rotate` to reissue every leaf.');
+/**
+ * `meshgw certs` creates or refreshes the local mesh PKI; `meshgw certs rotate` reissues every leaf and
+ * reloads; `meshgw certs rotate-root <step> --target aws` moves the aws mesh to a new root (k8s/root-rotation.ts).
+ */
+export async function certsCommand(ctx: CommandContext, opts: CertsOptions): Promise<number> {
+  if (opts.action.kind === 'rotate-root' && 'aws' in opts) {
+    return (await import('../k8s/root-rotation-command.js')).rotateRootCommand(ctx, { step: opts.action.step, aws: opts.aws, cluster: opts.cluster });
   }
+  const action = opts.action.kind === 'rotate' ? 'rotate' : undefined;
   const { ensureMeshPki, rotateLeaves } = await import('./store.js');
   const pkiDir = path.join(ctx.loaded.stateDir, 'pki');
   const step = ctx.reporter.step(action === 'rotate' ? 'rotating workload certificates' : 'checking the mesh CA and workload certificates');

@@ -1,7 +1,7 @@
 /** Where the mesh PKI lives on disk, and how its files are written (keys 0600, folders 0700). */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TlsFiles } from '../local/specs.js';
+import type { TlsFiles } from '../dataplane/contracts.js';
 
 export const CA_CERT_FILE = 'ca.crt';
 export const CA_KEY_FILE = 'ca.key';

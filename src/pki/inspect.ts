@@ -5,7 +5,7 @@
 import { DEFAULT_RENEW_BEFORE_FRACTION } from '../config/defaults.js';
 import type { MeshgwConfig } from '../config/schema.js';
 import { serviceDnsName, spiffeId, workloadNames } from '../config/topology.js';
-import type { TlsFiles } from '../local/specs.js';
+import type { TlsFiles } from '../dataplane/contracts.js';
 import { describeCertificate, keyMatchesCertificate, remainingLifetimeFraction, verifyChain } from './describe.js';
 import { caFiles, readIfExists, workloadTlsFiles } from './files.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DEFAULT_RENEW_BEFORE_FRACTION } from '../config/defaults.js';
 import type { MeshgwConfig } from '../config/schema.js';
 import { serviceDnsName, spiffeId, workloadNames } from '../config/topology.js';
-import type { TlsFiles } from '../local/specs.js';
+import type { TlsFiles } from '../dataplane/contracts.js';
 import { describeCertificate, keyMatchesCertificate, remainingLifetimeFraction } from './describe.js';
 import { assessLeaf } from './inspect.js';
 import { CERT_FILE_MODE, KEY_FILE_MODE, caFiles, ensureDir, readIfExists, workloadTlsFiles, writeFileAtomic } from './files.js';

@@ -1,16 +1,15 @@
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
-import { parseNumberOption } from '../cli/context.js';
-import { ExitCode, MeshgwError } from '../errors.js';
+import type { VerifyOptions } from '../cli/options.js';
+import { ExitCode } from '../errors.js';
 import type { Check, ScenarioReport } from './checks.js';
 import { runChecks } from './checks.js';
 import { renderScenario } from './render.js';
-import type { ThrottlePhaseOptions } from './session.js';
+import type { Scenario } from './scenarios.js';
 import { openVerifySession, type VerifySession } from './session.js';
 
-export const SCENARIOS = ['throttle', 'auth', 'mtls'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
+export { SCENARIOS } from './scenarios.js';
+export type { Scenario };
 
 export interface VerifyRun {
   ok: boolean;
@@ -19,26 +18,6 @@ export interface VerifyRun {
   startedStack: boolean;
   scenarios: ScenarioReport[];
   report?: string;
-}
-
-export function parseScenario(arg: string | undefined): Scenario[] {
-  if (arg === 'all') return [...SCENARIOS];
-  if (arg && (SCENARIOS as readonly string[]).includes(arg)) return [arg as Scenario];
-  throw new MeshgwError('USAGE', `verify: unknown scenario "${arg ?? ''}"`, 'Choose one of: throttle, auth, mtls, all.');
-}
-
-export function parseThrottleOptions(opts: Record<string, unknown>): ThrottlePhaseOptions {
-  const num = (flag: string, key: string, min: number) => parseNumberOption(flag, opts[key] as string | undefined, { min });
-  const tolerance = num('--tolerance', 'tolerance', 0);
-  if (tolerance !== undefined && tolerance >= 1) throw new MeshgwError('USAGE', `--tolerance: expected a fraction below 1 (e.g. 0.05), got "${String(opts.tolerance)}"`);
-  return {
-    quick: Boolean(opts.quick),
-    normalRps: num('--normal-rps', 'normalRps', 1),
-    normalSeconds: num('--normal-seconds', 'normalSeconds', 1),
-    overRps: num('--over-rps', 'overRps', 1),
-    overSeconds: num('--over-seconds', 'overSeconds', 1),
-    tolerance,
-  };
 }
 
 /** Runs the chosen scenarios and reports them; the session decides what they run against. */
@@ -63,14 +42,12 @@ export async function runScenarios(session: VerifySession, scenarios: Scenario[]
   return reports;
 }
 
-export async function verifyCommand(ctx: CommandContext, opts: Record<string, unknown>, arg: string | undefined): Promise<number> {
-  const scenarios = parseScenario(arg);
-  const throttle = parseThrottleOptions(opts);
-  const reportFile = typeof opts.report === 'string' ? path.resolve(opts.report) : undefined;
-  const session = await openVerifySession(ctx, opts, throttle);
+export async function verifyCommand(ctx: CommandContext, opts: VerifyOptions): Promise<number> {
+  const reportFile = opts.report;
+  const session = await openVerifySession(ctx, opts);
   let reports: ScenarioReport[];
   try {
-    reports = await runScenarios(session, scenarios, ctx);
+    reports = await runScenarios(session, opts.scenarios, ctx);
   } finally {
     await session.close();
   }

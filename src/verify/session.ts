@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
+import type { VerifyOptions } from '../cli/options.js';
 import { MeshgwError } from '../errors.js';
 import type { LocalRunState } from '../local/state.js';
 import type { Check } from './checks.js';
@@ -24,12 +25,12 @@ export interface VerifySession {
   close(): Promise<void>;
 }
 
-export async function openVerifySession(ctx: CommandContext, opts: Record<string, unknown>, throttle: ThrottlePhaseOptions): Promise<VerifySession> {
+export async function openVerifySession(ctx: CommandContext, opts: VerifyOptions): Promise<VerifySession> {
   if (ctx.target === 'aws') {
     const { openAwsVerifySession } = await import('./aws/session.js');
-    return openAwsVerifySession(ctx, opts, throttle);
+    return openAwsVerifySession(ctx, opts);
   }
-  return openLocalVerifySession(ctx, throttle);
+  return openLocalVerifySession(ctx, opts.throttle);
 }
 
 export function localEndpoint(ctx: CommandContext, run: LocalRunState, apiKeys: GatewayEndpoint['apiKeys']): GatewayEndpoint {
@@ -40,7 +41,8 @@ export function localMeshView(ctx: CommandContext, run: LocalRunState): LocalMes
   return {
     config: ctx.loaded.config,
     pkiDir: path.join(ctx.loaded.stateDir, 'pki'),
-    workloads: run.workloads.map((w) => ({ name: w.name, spiffeId: w.spiffeId, inboundUrl: w.inboundUrl, adminUrl: w.adminUrl, tls: w.tls })),
+    workloads: run.workloads.map((w) => ({ name: w.name, spiffeId: w.spiffeId, inboundUrl: w.inboundUrl, adminUrl: w.adminUrl, appSocket: w.appSocket, tls: w.tls })),
+    processes: run.workloads.flatMap((w) => w.processes.flatMap((p) => (p.pid ? [{ name: p.name, role: p.role, pid: p.pid }] : []))),
   };
 }
 

@@ -3,7 +3,8 @@
  * and an API Gateway invoke URL.
  */
 import type { MeshgwConfig } from '../config/schema.js';
-import type { ApiKeyRecord, TlsFiles } from '../local/specs.js';
+import type { TlsFiles } from '../dataplane/contracts.js';
+import type { ApiKeyRecord } from '../gateway/spec.js';
 
 export interface GatewayEndpoint {
   target: 'local' | 'aws';
@@ -22,7 +23,16 @@ export interface LocalMeshWorkload {
   inboundUrl?: string;
   /** http://127.0.0.1:P, counters and config dump. */
   adminUrl?: string;
+  /** The app's private Unix socket (services only); its folder must be 0700. */
+  appSocket?: string;
   tls: TlsFiles;
+}
+
+/** An OS process of the local stack, as the supervisor recorded it. */
+export interface LocalMeshProcess {
+  name: string;
+  role: 'app' | 'sidecar' | 'gateway';
+  pid: number;
 }
 
 export interface LocalMeshView {
@@ -30,4 +40,6 @@ export interface LocalMeshView {
   /** <stateDir>/pki: ca.crt, ca.key (0600) and one folder per workload. */
   pkiDir: string;
   workloads: LocalMeshWorkload[];
+  /** The stack's running processes: whatever TCP port they hold is listed and probed. */
+  processes: LocalMeshProcess[];
 }

@@ -27,10 +27,10 @@ describe('AWS credentials', () => {
   });
 
   it('stops up before touching CloudFormation when no credentials are found, naming every way to provide them', { timeout: 15_000 }, async () => {
-    const deps = createAwsCommandDeps(s.ctx, { profile: 'meshgw-missing' });
+    const deps = createAwsCommandDeps(s.ctx, { aws: { region: 'us-east-1', profile: 'meshgw-missing' }, yes: false });
     let touched = false;
     deps.cfn.validateTemplate = async () => void (touched = true);
-    await assert.rejects(runUpAws(s.ctx, {}, deps), (err: unknown) => {
+    await assert.rejects(runUpAws(s.ctx, { dryRun: false }, deps), (err: unknown) => {
       assert.ok(err instanceof MeshgwError);
       assert.equal(err.code, 'CREDENTIALS_MISSING');
       assert.equal(err.exitCode, 3);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import path from 'node:path';
+import { venvBin } from '../support/tools.js';
 
 export interface MotoServer {
   endpoint: string;
@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
 /** Starts moto's server on loopback and resolves once it says it is listening (bounded by timeoutMs). */
 export async function startMoto(root: string, timeoutMs = 30_000): Promise<MotoServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn(path.join(root, '.venv/bin/moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(venvBin('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`moto_server did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);

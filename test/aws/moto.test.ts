@@ -31,8 +31,8 @@ describe('meshgw up/status/down --target aws against moto', { timeout: 120_000 }
   const cleanups: string[] = [];
   const sdk = { credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, region: REGION };
 
-  function deps(ctx: CommandContext, opts: Record<string, unknown> = { yes: true }): AwsCommandDeps {
-    return createAwsCommandDeps(ctx, opts, {
+  function deps(ctx: CommandContext, yes = true): AwsCommandDeps {
+    return createAwsCommandDeps(ctx, { aws: { region: REGION }, yes }, {
       renderTemplate: async (cfg) => ({
         template: { Parameters: {}, Resources: {}, Outputs: {} },
         body: fixture,
@@ -62,7 +62,7 @@ describe('meshgw up/status/down --target aws against moto', { timeout: 120_000 }
   });
 
   it('creates the stack through a CREATE change set, streaming its events and saving its outputs', async () => {
-    assert.equal(await runUpAws(s.ctx, { yes: true }, deps(s.ctx)), 0);
+    assert.equal(await runUpAws(s.ctx, { dryRun: false }, deps(s.ctx)), 0);
     const result = s.reporter.results.at(-1) as Record<string, unknown>;
     assert.equal(result.type, 'deployed');
     assert.equal(result.operation, 'CREATE');
@@ -83,7 +83,7 @@ describe('meshgw up/status/down --target aws against moto', { timeout: 120_000 }
   });
 
   it('finds no changes on a second up and deletes the empty change set', async () => {
-    assert.equal(await runUpAws(s.ctx, { yes: true }, deps(s.ctx)), 0);
+    assert.equal(await runUpAws(s.ctx, { dryRun: false }, deps(s.ctx)), 0);
     assert.equal((s.reporter.results.at(-1) as Record<string, unknown>).type, 'no-changes');
     const sets = await new CloudFormationClient(sdk).send(new ListChangeSetsCommand({ StackName: STACK }));
     // Only the executed CREATE change set is left; the empty one was deleted.
@@ -92,7 +92,7 @@ describe('meshgw up/status/down --target aws against moto', { timeout: 120_000 }
 
   it('updates the stack when a parameter from meshgw.yaml changes', async () => {
     s.ctx.loaded.config.gateway.stage = 'test';
-    assert.equal(await runUpAws(s.ctx, { yes: true }, deps(s.ctx)), 0);
+    assert.equal(await runUpAws(s.ctx, { dryRun: false }, deps(s.ctx)), 0);
     const result = s.reporter.results.at(-1) as Record<string, unknown>;
     assert.deepEqual([result.type, result.operation, result.status], ['deployed', 'UPDATE', 'UPDATE_COMPLETE']);
     assert.match(s.reporter.text(), /UPDATE_COMPLETE +meshgw-moto \(AWS::CloudFormation::Stack\)/);
@@ -105,7 +105,7 @@ describe('meshgw up/status/down --target aws against moto', { timeout: 120_000 }
   it('reports status, outputs and the last events in the JSON shape', async () => {
     const json = await scratchContext(STACK, undefined, 'json');
     try {
-      assert.equal(await runStatusAws(json.ctx, {}, deps(json.ctx, {})), 0);
+      assert.equal(await runStatusAws(json.ctx, { drift: false }, deps(json.ctx, false)), 0);
       const report = json.reporter.results.at(-1) as StackStatusReport;
       assert.equal(report.exists, true);
       assert.equal(report.status, 'UPDATE_COMPLETE');
@@ -119,7 +119,7 @@ describe('meshgw up/status/down --target aws against moto', { timeout: 120_000 }
 
   it('deletes the stack after the cluster cleanup, and removes the saved outputs', async () => {
     assert.ok(existsSync(outputsFile(s.ctx.loaded.stateDir, STACK)));
-    assert.equal(await runDownAws(s.ctx, { yes: true }, deps(s.ctx)), 0);
+    assert.equal(await runDownAws(s.ctx, deps(s.ctx)), 0);
     assert.deepEqual(cleanups, ['cleanup']);
     assert.match(s.reporter.text(), /DELETE_COMPLETE +meshgw-moto \(AWS::CloudFormation::Stack\)/);
     assert.equal(existsSync(outputsFile(s.ctx.loaded.stateDir, STACK)), false);
@@ -127,7 +127,7 @@ describe('meshgw up/status/down --target aws against moto', { timeout: 120_000 }
   });
 
   it('says there is nothing to delete when the stack is gone', async () => {
-    assert.equal(await runDownAws(s.ctx, { yes: true }, deps(s.ctx)), 0);
+    assert.equal(await runDownAws(s.ctx, deps(s.ctx)), 0);
     assert.deepEqual(s.reporter.results.at(-1), { type: 'absent', stackName: STACK });
     assert.deepEqual(cleanups, ['cleanup'], 'no cleanup without a stack');
   });

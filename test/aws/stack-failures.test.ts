@@ -56,7 +56,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
 
   it('refuses a template CloudFormation rejects, quoting the ValidationError, and creates no change set', async () => {
     cfn.validationError = 'Template format error: Unresolved resource dependencies [NoSuchResource] in the Resources block of the template';
-    const err = await refusal(runUpAws(s.ctx, {}, deps(cfn)));
+    const err = await refusal(runUpAws(s.ctx, { dryRun: false }, deps(cfn)));
     assert.equal(err.code, 'STACK_FAILED');
     assert.match(err.message, /^CloudFormation rejected the template for meshgw-fake: Template format error: Unresolved resource dependencies \[NoSuchResource\]/);
     assert.match(err.hint ?? '', /Nothing was changed/);
@@ -66,7 +66,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
 
   it('names the EKS cluster as the first failure, not the resources cancelled after it', async () => {
     cfn.executeScript = failedCreateEvents(STACK);
-    const err = await refusal(runUpAws(s.ctx, {}, deps(cfn)));
+    const err = await refusal(runUpAws(s.ctx, { dryRun: false }, deps(cfn)));
     assert.equal(err.code, 'STACK_FAILED');
     assert.match(err.message, /^stack meshgw-fake ended ROLLBACK_COMPLETE: EKSCluster \(AWS::EKS::Cluster\) CREATE_FAILED: Resource handler returned message: "unsupported Kubernetes version 1\.99/);
     assert.doesNotMatch(err.message, /cancelled|RestApi/);
@@ -88,7 +88,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
     cfn.executeScript = successfulCreate;
     cfn.outputsAfter = { RestApiId: 'abc123', StageName: 'prod' };
     const questions: string[] = [];
-    const code = await runUpAws(s.ctx, {}, deps(cfn, { confirm: async (q) => (questions.push(q), true) }));
+    const code = await runUpAws(s.ctx, { dryRun: false }, deps(cfn, { confirm: async (q) => (questions.push(q), true) }));
     assert.equal(code, 0);
     assert.match(s.reporter.text(), /warning: Stack meshgw-fake is ROLLBACK_COMPLETE: its first creation failed \(EKSCluster AWS::EKS::Cluster: Resource handler returned message: "unsupported Kubernetes version 1\.99.*cannot be updated; it has to be deleted and created again/);
     assert.deepEqual(questions, ['Delete stack meshgw-fake and create it again?', 'Execute this change set on stack meshgw-fake?']);
@@ -99,7 +99,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
 
   it('leaves a ROLLBACK_COMPLETE stack alone when the user declines', async () => {
     cfn.setStack('ROLLBACK_COMPLETE');
-    const code = await runUpAws(s.ctx, {}, deps(cfn, { confirm: async () => false }));
+    const code = await runUpAws(s.ctx, { dryRun: false }, deps(cfn, { confirm: async () => false }));
     assert.equal(code, 0);
     assert.deepEqual(s.reporter.results.at(-1), { type: 'declined', stackName: STACK });
     assert.ok(!cfn.calls.includes('deleteStack'));
@@ -107,7 +107,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
 
   it('refuses to execute without --yes when there is no terminal, and deletes the change set', async () => {
     const confirm = createConfirm({ yes: false, input: new PassThrough(), output: new PassThrough() });
-    const err = await refusal(runUpAws(s.ctx, {}, deps(cfn, { confirm })));
+    const err = await refusal(runUpAws(s.ctx, { dryRun: false }, deps(cfn, { confirm })));
     assert.equal(err.code, 'USAGE');
     assert.match(err.message, /"Execute this change set on stack meshgw-fake\?" needs an answer, and there is no terminal to ask on/);
     assert.equal(err.hint, 'Pass --yes to proceed without asking.');
@@ -123,7 +123,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
       const input = Object.assign(new PassThrough(), { isTTY: true });
       const output = new PassThrough();
       output.once('data', () => input.write(answer));
-      await runUpAws(s.ctx, {}, deps(fake, { confirm: createConfirm({ yes: false, input, output }) }));
+      await runUpAws(s.ctx, { dryRun: false }, deps(fake, { confirm: createConfirm({ yes: false, input, output }) }));
       assert.equal(fake.calls.includes('executeChangeSet'), executed, `answer ${answer.trim()}`);
     }
   });
@@ -133,7 +133,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
     const input = Object.assign(new PassThrough(), { isTTY: true });
     const output = new PassThrough();
     output.once('data', () => input.end());
-    assert.equal(await runUpAws(s.ctx, {}, deps(cfn, { confirm: createConfirm({ yes: false, input, output }) })), 0);
+    assert.equal(await runUpAws(s.ctx, { dryRun: false }, deps(cfn, { confirm: createConfirm({ yes: false, input, output }) })), 0);
     assert.deepEqual(s.reporter.results.at(-1), { type: 'declined', stackName: STACK });
     assert.ok(!cfn.calls.includes('executeChangeSet'));
   });
@@ -141,7 +141,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
   it('treats "No updates are to be performed" as success, deleting the empty change set', async () => {
     cfn.setStack('UPDATE_COMPLETE', { RestApiId: 'abc123' });
     cfn.changeSetStatus = { status: 'FAILED', reason: 'No updates are to be performed.', changes: [] };
-    assert.equal(await runUpAws(s.ctx, {}, deps(cfn)), 0);
+    assert.equal(await runUpAws(s.ctx, { dryRun: false }, deps(cfn)), 0);
     assert.equal((s.reporter.results.at(-1) as { type: string }).type, 'no-changes');
     assert.ok(cfn.calls.includes('deleteChangeSet'));
     assert.ok(!cfn.calls.includes('executeChangeSet'));
@@ -149,7 +149,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
 
   it('reports a change set CloudFormation cannot compute, with its reason', async () => {
     cfn.changeSetStatus = { status: 'FAILED', reason: 'Parameters: [NodeImageId] must have values', changes: [] };
-    const err = await refusal(runUpAws(s.ctx, {}, deps(cfn)));
+    const err = await refusal(runUpAws(s.ctx, { dryRun: false }, deps(cfn)));
     assert.match(err.message, /could not create the change set for meshgw-fake: Parameters: \[NodeImageId\] must have values/);
   });
 
@@ -175,7 +175,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
 
   it('refuses to start while another operation runs on the stack', async () => {
     cfn.setStack('UPDATE_IN_PROGRESS');
-    const err = await refusal(runUpAws(s.ctx, {}, deps(cfn)));
+    const err = await refusal(runUpAws(s.ctx, { dryRun: false }, deps(cfn)));
     assert.equal(err.code, 'STACK_BAD_STATE');
     assert.match(err.message, /stack meshgw-fake is busy \(UPDATE_IN_PROGRESS\)/);
   });
@@ -187,7 +187,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
       await execute();
       s.abort.abort();
     };
-    const err = await refusal(runUpAws(s.ctx, {}, deps(cfn)));
+    const err = await refusal(runUpAws(s.ctx, { dryRun: false }, deps(cfn)));
     assert.equal(err.code, 'ABORTED');
     assert.match(err.message, /^interrupted: stopped watching stack meshgw-fake/);
     assert.match(err.hint ?? '', /goes on in AWS; `meshgw status --target aws`/);
@@ -209,14 +209,14 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
       },
       { status: 'UPDATE_ROLLBACK_COMPLETE', events: [[STACK, STACK_TYPE, 'UPDATE_ROLLBACK_COMPLETE']] },
     ];
-    const err = await refusal(runUpAws(s.ctx, {}, deps(cfn)));
+    const err = await refusal(runUpAws(s.ctx, { dryRun: false }, deps(cfn)));
     assert.equal(err.message, 'stack meshgw-fake ended UPDATE_ROLLBACK_COMPLETE: UsagePlanGold (AWS::ApiGateway::UsagePlan) CREATE_FAILED: Resource handler returned message: "Invalid quota period: HOUR" (HandlerErrorCode: InvalidRequest)');
     assert.match(err.hint ?? '', /rolled back to its previous state/);
   });
 
   it('gives up watching after its poll budget, leaving the deployment running', async () => {
     cfn.executeScript = [{ status: 'CREATE_IN_PROGRESS', events: [[STACK, STACK_TYPE, 'CREATE_IN_PROGRESS', 'User Initiated']] }];
-    const err = await refusal(runUpAws(s.ctx, {}, deps(cfn, { timing: fastTiming(3) })));
+    const err = await refusal(runUpAws(s.ctx, { dryRun: false }, deps(cfn, { timing: fastTiming(3) })));
     assert.equal(err.code, 'ABORTED');
     assert.match(err.message, /^timed out waiting: stopped watching stack meshgw-fake \(last seen CREATE_IN_PROGRESS\)/);
     assert.equal(cfn.calls.filter((c) => c === 'describeStack').length, 1 + 3, 'one look before, three polls');
@@ -228,7 +228,7 @@ describe('meshgw up/down --target aws when CloudFormation fails (scripted fake)'
     await writeStackOutputs(s.ctx.loaded.stateDir, STACK, { RestApiId: 'abc123' });
     const order: string[] = [];
     const err = await refusal(
-      runDownAws(s.ctx, {}, deps(cfn, { removeDeployedObjects: async () => (order.push(`cleanup@${cfn.calls.length}`), { type: 'removed', objects: 3 }) })),
+      runDownAws(s.ctx, deps(cfn, { removeDeployedObjects: async () => (order.push(`cleanup@${cfn.calls.length}`), { type: 'removed', objects: 3 }) })),
     );
     assert.equal(err.code, 'STACK_FAILED');
     assert.match(err.message, /^stack meshgw-fake ended DELETE_FAILED: Vpc \(AWS::EC2::VPC\) DELETE_FAILED: .*The vpc 'vpc-0abc' has dependencies and cannot be deleted/);

@@ -11,9 +11,10 @@ import { loadBaseTemplate, RENDERED_HEADER, renderTemplate, stackParameters } fr
 import type { CfnResource } from '../../src/aws/template-types.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { MeshgwError } from '../../src/errors.js';
+import { venvBin } from '../support/tools.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cfnLint = path.join(root, '.venv/bin/cfn-lint');
+const cfnLint = venvBin('cfn-lint');
 
 async function repoConfig() {
   return parseConfigText(await readFile(path.join(root, 'meshgw.yaml'), 'utf8'), 'meshgw.yaml');
@@ -56,7 +57,7 @@ describe('the CloudFormation template', () => {
     assert.ok(checkedIn === RENDERED_HEADER + rendered.body, 'stale: run `node dist/src/aws/render-template-main.js meshgw.yaml`');
   });
 
-  it('requires an API key on every method, proxied through the VPC Link to the NLB with the transform headers', async () => {
+  it('requires an API key on every method, proxied through the VPC link V2 to the NLB with the transform headers', async () => {
     const { template } = renderTemplate(await repoConfig(), await loadBaseTemplate());
     const methods = ofType(template.Resources, 'AWS::ApiGateway::Method');
     assert.deepEqual(methods.map(([id]) => id).sort(), ['OrdersAnyMethod', 'OrdersPostMethod', 'OrdersProxyAnyMethod', 'ProductsAnyMethod', 'ProductsProxyAnyMethod', 'UsersAnyMethod', 'UsersProxyAnyMethod']);
@@ -66,6 +67,7 @@ describe('the CloudFormation template', () => {
       assert.equal(at(p, 'Integration', 'Type'), 'HTTP_PROXY', id);
       assert.equal(at(p, 'Integration', 'ConnectionType'), 'VPC_LINK', id);
       assert.deepEqual(at(p, 'Integration', 'ConnectionId'), { Ref: 'VpcLink' }, id);
+      assert.deepEqual(at(p, 'Integration', 'IntegrationTarget'), { Ref: 'Nlb' }, id);
       assert.equal(at(p, 'Integration', 'RequestParameters', 'integration.request.header.x-request-id'), 'context.requestId', id);
       assert.equal(at(p, 'Integration', 'RequestParameters', 'integration.request.header.x-meshgw-api-key-id'), 'context.identity.apiKeyId', id);
     }
@@ -74,8 +76,9 @@ describe('the CloudFormation template', () => {
     assert.equal(at(proxy, 'Integration', 'RequestParameters', 'integration.request.path.proxy'), 'method.request.path.proxy');
     const paths = ofType(template.Resources, 'AWS::ApiGateway::Resource').map(([, r]) => (r.Properties as Record<string, string>).PathPart);
     assert.deepEqual(paths.sort(), ['orders', 'products', 'users', '{proxy+}', '{proxy+}', '{proxy+}'].sort());
-    const vpcLink = template.Resources.VpcLink.Properties as Record<string, unknown>;
-    assert.deepEqual(vpcLink.TargetArns, [{ Ref: 'Nlb' }]);
+    const vpcLink = template.Resources.VpcLink;
+    assert.equal(vpcLink.Type, 'AWS::ApiGatewayV2::VpcLink');
+    assert.deepEqual(at(vpcLink.Properties, 'SubnetIds'), [{ Ref: 'PublicSubnetOne' }, { Ref: 'PublicSubnetTwo' }]);
   });
 
   it('throttles the stage and POST /orders through method settings with the ~1-encoded path', async () => {
@@ -133,14 +136,19 @@ describe('the CloudFormation template', () => {
     }
   });
 
-  it('takes its parameters from meshgw.yaml, the AMI from the SSM path for the Kubernetes version', async () => {
+  it('takes its parameters from meshgw.yaml, the first-create AMI from the SSM path for the Kubernetes version', async () => {
     const cfg = await repoConfig();
     cfg.aws.kubernetesVersion = '1.34';
     cfg.aws.ingressNodePort = 31000;
+    cfg.aws.nodeCount = 3;
+    cfg.aws.availabilityZoneIds = ['use1-az4', 'use1-az6'];
     const params = Object.fromEntries(stackParameters(cfg).map((p) => [p.ParameterKey, p.ParameterValue]));
     assert.equal(params.IngressNodePort, '31000');
     assert.equal(params.KubernetesVersion, '1.34');
-    assert.equal(params.NodeImageId, '/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/x86_64/standard/recommended/image_id');
+    assert.equal(params.RecommendedNodeImageId, '/aws/service/eks/optimized-ami/1.34/amazon-linux-2023/x86_64/standard/recommended/image_id');
+    assert.equal(params.NodeImageId, '', 'no pin and no deployed stack: CloudFormation resolves the recommended AMI once');
+    assert.equal(params.NodeGroupMaxSize, '4');
+    assert.equal(params.AvailabilityZoneIds, 'use1-az4,use1-az6');
     assert.equal(params.StageName, 'prod');
   });
 

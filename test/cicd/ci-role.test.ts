@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { ciRoleCommand } from '../../src/cicd/ci-role-command.js';
+import { parseCiRoleOptions } from '../../src/cli/options.js';
 import { MeshgwError } from '../../src/errors.js';
 import { scratchContext, type Scratch } from '../aws/helpers.js';
 import { startMoto, type MotoServer } from '../aws/moto-server.js';
@@ -34,7 +35,7 @@ describe('meshgw ci-role against moto', { timeout: 120_000 }, () => {
   });
 
   it('deploys the deploy-role stack trusting exactly the repository and environment given', async () => {
-    const code = await ciRoleCommand(s.ctx, { repository: 'octo-org/meshgw', yes: true });
+    const code = await ciRoleCommand(s.ctx, parseCiRoleOptions({ repository: 'octo-org/meshgw', yes: true }, s.ctx.loaded.config));
     assert.equal(code, 0);
     const cfn = new CloudFormationClient({ region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: 'github-oidc-meshgw' }));
@@ -45,6 +46,6 @@ describe('meshgw ci-role against moto', { timeout: 120_000 }, () => {
   });
 
   it('refuses a call without --repository before touching AWS', async () => {
-    await assert.rejects(ciRoleCommand(s.ctx, { yes: true }), (err: unknown) => err instanceof MeshgwError && err.code === 'USAGE' && /--repository is required/.test(err.message));
+    assert.throws(() => parseCiRoleOptions({ yes: true }, s.ctx.loaded.config), (err: unknown) => err instanceof MeshgwError && err.code === 'USAGE' && /--repository is required/.test(err.message));
   });
 });

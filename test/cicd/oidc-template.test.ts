@@ -11,10 +11,11 @@ import { parse } from 'yaml';
 import { loadBaseTemplate, renderTemplate } from '../../src/aws/template.js';
 import { repositoryName } from '../../src/aws/template-repositories.js';
 import { parseConfigText } from '../../src/config/load.js';
+import { venvBin } from '../support/tools.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const templateFile = path.join(root, 'templates/github-oidc.yaml');
-const cfnLint = path.join(root, '.venv/bin/cfn-lint');
+const cfnLint = venvBin('cfn-lint');
 
 type Doc = Record<string, unknown>;
 interface Statement {
@@ -101,7 +102,10 @@ const CREATE_ACTIONS: Record<string, string[]> = {
   'AWS::ElasticLoadBalancingV2::TargetGroup': ['elasticloadbalancing:CreateTargetGroup'],
   'AWS::ElasticLoadBalancingV2::Listener': ['elasticloadbalancing:CreateListener'],
   'AWS::ECR::Repository': ['ecr:CreateRepository', 'ecr:PutLifecyclePolicy'],
-  'AWS::ApiGateway::VpcLink': ['apigateway:POST', 'ec2:CreateVpcEndpointServiceConfiguration', 'elasticloadbalancing:DescribeLoadBalancers'],
+  // VPC link V2: API Gateway's service-linked role creates the ENIs; the caller may have to create that role.
+  'AWS::ApiGatewayV2::VpcLink': ['apigateway:POST', 'iam:CreateServiceLinkedRole', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
+  'AWS::EKS::Addon': ['eks:CreateAddon', 'eks:DescribeAddon', 'eks:DescribeAddonVersions'],
+  'AWS::EKS::PodIdentityAssociation': ['eks:CreatePodIdentityAssociation', 'eks:DescribePodIdentityAssociation', 'iam:PassRole'],
   'AWS::ApiGateway::RestApi': ['apigateway:POST'],
   'AWS::ApiGateway::Resource': ['apigateway:POST'],
   'AWS::ApiGateway::Method': ['apigateway:PUT'],

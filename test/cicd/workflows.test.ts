@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
 import { parse } from 'yaml';
+import { toolBin } from '../support/tools.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const workflowsDir = path.join(root, '.github/workflows');
-const actionlint = path.join(root, '.tools/bin/actionlint');
+const actionlint = toolBin('actionlint');
 
 interface Step {
   name?: string;

@@ -37,7 +37,7 @@ describe('the meshgw command line', () => {
   it('lists every command with one line each on --help and exits 0', async () => {
     const r = await meshgw(['--help'], dir);
     assert.equal(r.code, 0);
-    for (const cmd of ['up', 'push', 'deploy', 'verify', 'status', 'down', 'demo', 'certs', 'ci-role']) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, 'm'), cmd);
+    for (const cmd of ['up', 'push', 'deploy', 'verify', 'status', 'down', 'demo', 'certs', 'ci-role', 'doctor']) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, 'm'), cmd);
   });
 
   it('explains a command\'s options on <command> --help', async () => {
@@ -45,6 +45,39 @@ describe('the meshgw command line', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /throttle \| auth \| mtls \| all/);
     assert.match(r.stdout, /--tolerance <fraction>/);
+  });
+
+  it('loads neither the AWS SDK nor the Kubernetes client for --help', async () => {
+    const log = path.join(dir, 'imports.log');
+    for (const args of [['--help'], ['doctor', '--help'], ['deploy', '--help']]) {
+      await writeFile(log, '');
+      const r = await new Promise<Run>((resolve) => {
+        execFile(process.execPath, ['--import', path.join(root, 'test/cli/fixtures/record-imports.mjs'), path.join(root, 'bin/meshgw'), ...args], { cwd: dir, env: { ...process.env, MESHGW_IMPORT_LOG: log } }, (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const loaded = (await readFile(log, 'utf8')).split('\n').filter(Boolean);
+      assert.ok(loaded.some((u) => u.includes('/commander/')), 'the recorder sees the modules meshgw imports');
+      assert.deepEqual(loaded.filter((u) => /@aws-sdk|@smithy|@kubernetes\/client-node/.test(u)), [], args.join(' '));
+    }
+  });
+
+  it('exits 2 for a port outside 0-65535 or not a whole number, naming --port', async () => {
+    for (const port of ['70000', '-1', '80.5', 'http']) {
+      const r = await meshgw(['-c', good, 'up', '--port', port], dir);
+      assert.equal(r.code, 2, `${port}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`--port: expected a whole number from 0 to 65535, got "${port.replace('.', '\\.')}"`));
+      assert.doesNotMatch(r.stderr, /unexpected error/);
+    }
+  });
+
+  it('declares --kubeconfig and --context on down, deploy and verify', async () => {
+    for (const cmd of ['down', 'deploy', 'verify']) {
+      const r = await meshgw([cmd, '--help'], dir);
+      assert.match(r.stdout, /--kubeconfig <file>/, cmd);
+      assert.match(r.stdout, /--context <name>\s+kubeconfig context; refused unless its server is the\s+stack's cluster/, cmd);
+    }
   });
 
   it('exits 2 on an unknown command', async () => {

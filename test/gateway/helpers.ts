@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import type { AccessLogRecord } from '../../src/gateway/access-log.js';
-import type { ApiKeyRecord, GatewayRoute, GatewaySpec } from '../../src/local/specs.js';
+import type { ApiKeyRecord, GatewayRoute, GatewaySpec } from '../../src/gateway/spec.js';
 
 /** Collects access-log lines and lets a test wait for the n-th one without sleeping. */
 export class LogCollector extends Writable {

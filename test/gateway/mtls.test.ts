@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { createGateway } from '../../src/gateway/gateway.js';
-import type { TlsMaterial } from '../../src/gateway/upstreams.js';
+import type { TlsMaterial } from '../../src/dataplane/tls-material.js';
 import { createCa, issueLeaf, type IssuedCert } from '../../src/pki/issue.js';
 import { gatewaySpec, LogCollector, route } from './helpers.js';
 
@@ -91,7 +91,7 @@ describe('gateway to a STRICT mTLS upstream', () => {
       assert.equal(res.statusCode, 502);
       await res.body.dump();
       await log.waitFor(1);
-      assert.equal(log.records[0].integrationError, 'ERR_TLS_CERT_ALTNAME_INVALID');
+      assert.equal(log.records[0].integrationError, 'ERR_MESH_SAN_MISMATCH');
     } finally {
       await client.close();
       await gw.close();

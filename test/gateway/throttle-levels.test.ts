@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { quotaPeriodStart } from '../../src/gateway/quota.js';
-import { methodThrottleFor, throttleLevelsFor } from '../../src/gateway/throttle-levels.js';
+import { ACCOUNT_THROTTLE, throttleLevelsFor } from '../../src/gateway/throttle-levels.js';
 import { gatewayConfig } from './helpers.js';
 
 describe('throttle levels', () => {
@@ -12,25 +12,25 @@ describe('throttle levels', () => {
       { method: 'POST', path: '/orders/bulk', rate: 5, burst: 1 },
     ],
   });
+  const levels = (method: string, path: string, keyId?: string, plan?: string) => throttleLevelsFor(gateway, { method, path, keyId, plan }).map((l) => [l.id, l.rate, l.burst]);
 
-  it('applies a method override to its path and below, for its method only', () => {
-    assert.equal(methodThrottleFor(gateway, 'POST', '/orders')?.rate, 50);
-    assert.equal(methodThrottleFor(gateway, 'POST', '/orders/42')?.rate, 50);
-    assert.equal(methodThrottleFor(gateway, 'POST', '/orders/bulk/1')?.rate, 5, 'the longest path wins');
-    assert.equal(methodThrottleFor(gateway, 'GET', '/orders'), undefined);
-    assert.equal(methodThrottleFor(gateway, 'POST', '/ordersx'), undefined);
+  it('lists the key, the method and the account, in the order API Gateway applies them, with no stage-wide level', () => {
+    assert.deepEqual(levels('POST', '/orders', 'k1', 'limited'), [
+      ['key:k1', 10, 2],
+      ['method:POST /orders', 50, 10],
+      ['account', ACCOUNT_THROTTLE.rate, ACCOUNT_THROTTLE.burst],
+    ]);
+    assert.deepEqual(ACCOUNT_THROTTLE, { rate: 10_000, burst: 5_000 });
   });
 
-  it('lists stage, method and key levels, the key only with a known plan', () => {
-    assert.deepEqual(
-      throttleLevelsFor(gateway, { method: 'POST', path: '/orders', keyId: 'k1', plan: 'limited' }).map((l) => [l.id, l.rate, l.burst]),
-      [
-        ['stage', 100, 20],
-        ['method:POST /orders', 50, 10],
-        ['key:k1', 10, 2],
-      ],
-    );
-    assert.deepEqual(throttleLevelsFor(gateway, { method: 'GET', path: '/users', keyId: 'k1', plan: 'gone' }).map((l) => l.id), ['stage']);
+  it('gives a method without an override its own level at the stage default', () => {
+    assert.deepEqual(levels('GET', '/orders'), [
+      ['method:ANY /orders', 100, 20],
+      ['account', 10_000, 5_000],
+    ]);
+    assert.deepEqual(levels('POST', '/orders/42')[0], ['method:ANY /orders/{proxy+}', 100, 20], 'POST /orders/42 is not POST /orders');
+    assert.deepEqual(levels('POST', '/orders/bulk')[0], ['method:POST /orders/bulk', 5, 1]);
+    assert.deepEqual(levels('GET', '/users', 'k1', 'gone').map((l) => l[0]), ['method:ANY /users', 'account'], 'a key of an unknown plan has no level');
   });
 });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GatewayConfig } from '../../src/config/schema.js';
+import { ApiMethodTable } from '../../src/gateway/api-methods.js';
 import { GatewayThrottle } from '../../src/gateway/throttle.js';
 import { throttleLevelsFor, type ThrottleLevel } from '../../src/gateway/throttle-levels.js';
 import { predictAdmissions, type ModelArrival } from '../../src/gateway/token-bucket-model.js';
@@ -133,22 +134,38 @@ describe('gateway throttle with a fake clock', () => {
     { id: 'id2', name: 'k2', plan: 'limited', value: 'v2' },
   ];
 
-  it('admits what the model predicts for the stage, method and key levels together', () => {
+  it('admits what the model predicts for the key, method and account levels together, over several methods', () => {
     const clock = new FakeClock();
-    const throttle = new GatewayThrottle(gateway, keys);
+    // A small account limit so that it binds too; the model is told the same one.
+    const account = { rate: 70, burst: 14 };
+    const throttle = new GatewayThrottle(gateway, keys, { account });
+    const table = new ApiMethodTable(gateway);
     const rnd = lcg(7);
+    const requests = [
+      { method: 'POST', path: '/orders' },
+      { method: 'GET', path: '/orders' },
+      { method: 'GET', path: '/products/p-1' },
+      { method: 'POST', path: '/products' },
+    ];
     const arrivals: ModelArrival[] = [];
+    const admittedByMethod = new Map<string, number>();
     let admitted = 0;
-    for (let i = 0; i < 600; i++) {
-      clock.advance(rnd() < 0.2 ? 0 : rnd() * 40);
-      const post = rnd() < 0.5;
-      const req = { method: post ? 'POST' : 'GET', path: post ? '/orders' : '/products', keyId: 'id1', plan: 'standard' };
-      arrivals.push({ tMs: clock.nowMs(), levels: throttleLevelsFor(gateway, req) });
-      if (throttle.admit(req.method, req.path, req.keyId, clock.nowMs(), clock.epochMs()) === 'admitted') admitted++;
+    for (let i = 0; i < 1200; i++) {
+      clock.advance(rnd() < 0.2 ? 0 : rnd() * 20);
+      // The standard key, or a route that needs none (the limited key's quota is not modelled).
+      const key = rnd() < 0.7 ? { keyId: 'id1', plan: 'standard' } : {};
+      const req = { ...requests[Math.floor(rnd() * requests.length)], ...key };
+      arrivals.push({ tMs: clock.nowMs(), levels: throttleLevelsFor(gateway, req, { table, account }) });
+      if (throttle.admit(req.method, req.path, req.keyId, clock.nowMs(), clock.epochMs()) === 'admitted') {
+        admitted++;
+        const id = table.resolve(req.method, req.path).id;
+        admittedByMethod.set(id, (admittedByMethod.get(id) ?? 0) + 1);
+      }
     }
-    const predicted = predictAdmissions(arrivals).admittedCount;
-    assert.ok(Math.abs(admitted - predicted) <= 1, `gateway admitted ${admitted}, model ${predicted}`);
-    assert.ok(admitted < 600, 'the sequence was throttled at some level');
+    const prediction = predictAdmissions(arrivals);
+    assert.ok(Math.abs(admitted - prediction.admittedCount) <= 1, `gateway admitted ${admitted}, model ${prediction.admittedCount}`);
+    assert.ok(admitted < 1200, 'the sequence was throttled at some level');
+    assert.equal(admittedByMethod.size, 4, 'every method admitted something');
   });
 
   it('answers quota once the plan limit is used, and throttled requests do not use quota', () => {

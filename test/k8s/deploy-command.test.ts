@@ -34,24 +34,38 @@ async function withContext(fn: (ctx: CommandContext, out: { stdout: string; stde
 describe('meshgw deploy (command)', () => {
   it('prints the manifests with --dry-run before anything was pushed, with a warning about placeholders', async () => {
     await withContext(async (ctx, out) => {
-      const code = await deployToCluster(ctx, { dryRun: true });
+      const code = await deployToCluster(ctx, { aws: { region: 'us-east-1' }, dryRun: true, cluster: {} });
       assert.equal(code, 0);
-      assert.deepEqual(JSON.parse(out.stdout), { type: 'dry-run', objects: 21 });
+      assert.deepEqual(JSON.parse(out.stdout), { type: 'dry-run', objects: 27 });
       assert.match(out.stderr, /no pushed image for users, products, orders/);
     });
   });
 
   it('refuses to deploy for real without the stack outputs, saying to run up first', async () => {
     await withContext(async (ctx) => {
-      await assert.rejects(deployToCluster(ctx, {}), (e: unknown) => e instanceof MeshgwError && e.code === 'STATE_MISSING' && /meshgw up --target aws/.test(e.hint ?? ''));
+      await assert.rejects(deployToCluster(ctx, { aws: { region: 'us-east-1' }, dryRun: false, cluster: {} }), (e: unknown) => e instanceof MeshgwError && e.code === 'STATE_MISSING' && /meshgw up --target aws/.test(e.hint ?? ''));
     });
   });
 
-  it('skips cluster cleanup when no cluster is reachable', async () => {
+  it('skips cluster cleanup when the stack has no cluster any more', async () => {
     await withContext(async (ctx) => {
-      const r = await removeDeployedObjects(ctx, { kubeconfig: '/nonexistent/kubeconfig' });
-      assert.equal(r.type, 'skipped');
-      assert.match(r.type === 'skipped' ? r.reason : '', /no cluster reachable/);
+      const gone = new MeshgwError('CLUSTER_UNREACHABLE', 'EKS cluster meshgw does not exist in us-east-1');
+      const r = await removeDeployedObjects(ctx, async () => {
+        throw gone;
+      });
+      assert.deepEqual(r, { type: 'skipped', reason: gone.message });
+    });
+  });
+
+  it('stops down before deleting anything when the override names another cluster', async () => {
+    await withContext(async (ctx) => {
+      const refused = new MeshgwError('USAGE', 'context other points at https://other.example, not at the stack cluster');
+      await assert.rejects(
+        removeDeployedObjects(ctx, async () => {
+          throw refused;
+        }),
+        (e: unknown) => e === refused,
+      );
     });
   });
 });

@@ -1,7 +1,11 @@
 /**
- * A Kubernetes API stand-in on loopback: just the endpoints @kubernetes/client-node uses for apply,
- * list, read, delete, pods and pod logs. It records every request so tests can assert paths, content
- * types and query parameters.
+ * A Kubernetes API stand-in on loopback, kept ONLY for what the suite's real kube-apiserver
+ * (test/support/real-cluster.ts) cannot do without a kubelet: pod logs (GET .../pods/<name>/log), used by
+ * the crash-loop log tail (test/k8s/rollout-logs.test.ts) and verify's probe pods, which run to
+ * completion and are read back by their log (test/verify-aws/mtls.test.ts). Its answers follow the real
+ * API's shapes: list items without apiVersion/kind, Status objects for 404. It records every request so
+ * tests can assert paths and query parameters. Apply, prune, rollout, cleanup and validation are tested
+ * against the real server.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

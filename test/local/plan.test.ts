@@ -1,19 +1,21 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../../src/config/load.js';
 import { buildLocalPlan, portsNeeded } from '../../src/local/plan.js';
-import type { GatewaySpec, SidecarSpec } from '../../src/local/specs.js';
+import type { GatewaySpec } from '../../src/gateway/spec.js';
+import type { SidecarSpec } from '../../src/mesh/spec.js';
 
 async function repoConfig() {
   return parseConfigText(await readFile(new URL('../../../meshgw.yaml', import.meta.url), 'utf8'), 'meshgw.yaml');
 }
 
 describe('the local plan', () => {
-  it('gives every listener its own port and wires orders to its backends only through its sidecar', async () => {
+  it('gives TCP ports only to sidecar inbound and admin listeners, and wires orders to its backends only through its sidecar', async () => {
     const config = await repoConfig();
     const n = portsNeeded(config);
-    assert.equal(n, 3 * 3 + 2, 'app, inbound and admin per service, plus orders egress to users and products');
+    assert.equal(n, 3 * 2, 'inbound and admin per service; apps and egress listeners are Unix sockets');
     const freePorts = Array.from({ length: n }, (_, i) => 40000 + i);
     const plan = buildLocalPlan({ config, stateDir: '/state', gatewayPort: 8080, freePorts, apiKeys: [], tokenSecret: 's'.repeat(40), root: '/m' });
     assert.equal(plan.gatewayUrl, 'http://127.0.0.1:8080/prod');
@@ -22,7 +24,14 @@ describe('the local plan', () => {
     const orders = plan.processes.find((p) => p.name === 'orders')!;
     const ordersSidecar = plan.processes.find((p) => p.name === 'orders-sidecar')!.spec as SidecarSpec;
     const usersSidecar = plan.processes.find((p) => p.name === 'users-sidecar')!.spec as SidecarSpec;
-    assert.equal(orders.env.USERS_URL, `http://127.0.0.1:${ordersSidecar.egress.find((e) => e.backend === 'users')!.port}`);
+    const toUsers = ordersSidecar.egress.find((e) => e.backend === 'users')!;
+    assert.equal(orders.env.USERS_SOCKET, toUsers.socketPath);
+    assert.equal(orders.env.SOCKET_PATH, ordersSidecar.appSocket);
+    assert.equal(orders.env.PORT, undefined, 'an app gets no TCP port');
+    assert.equal(path.dirname(toUsers.socketPath), path.dirname(ordersSidecar.appSocket), "orders' egress sockets share only its private folder");
+    assert.deepEqual(orders.privateDirs, [path.dirname(ordersSidecar.appSocket)]);
+    assert.notEqual(path.dirname(usersSidecar.appSocket), path.dirname(ordersSidecar.appSocket), 'each workload has its own folder');
+    assert.equal(toUsers.upstream.warmConnections, config.gateway.throttle.burst * 1.5, 'the largest burst and half as many again');
     assert.equal(ordersSidecar.egress.find((e) => e.backend === 'users')!.upstream.origin, `https://127.0.0.1:${usersSidecar.inboundPort}`);
     assert.equal(ordersSidecar.egress.find((e) => e.backend === 'users')!.upstream.expectedSpiffeId, 'spiffe://cluster.local/ns/meshgw/sa/users');
     assert.equal(orders.env.TOKEN_SECRET, undefined, 'only users holds the token secret');
@@ -31,7 +40,7 @@ describe('the local plan', () => {
 
     const gateway = plan.processes.find((p) => p.name === 'gateway')!.spec as GatewaySpec;
     assert.ok(gateway.routes.every((r) => r.upstream.origin.startsWith('https://')), 'the gateway reaches services only over mTLS');
-    const ports = [8080, ...plan.processes.flatMap((p) => (p.spec?.kind === 'sidecar' ? [p.spec.inboundPort, p.spec.adminPort, ...p.spec.egress.map((e) => e.port)] : p.role === 'app' ? [Number(p.env.PORT)] : []))];
+    const ports = [8080, ...plan.processes.flatMap((p) => (p.spec?.kind === 'sidecar' ? [p.spec.inboundPort, p.spec.adminPort] : []))];
     assert.equal(new Set(ports).size, ports.length, 'no port is used twice');
     assert.equal(ports.length, n + 1);
   });

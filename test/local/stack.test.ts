@@ -13,6 +13,7 @@ import { MeshgwError } from '../../src/errors.js';
 import { startLocalStack, stopLocalStack } from '../../src/local/stack.js';
 import { localStatus, type LocalStatus } from '../../src/local/status.js';
 import { isAlive } from '../../src/local/state.js';
+import { listTcpListeners } from '../../src/verify/mtls/tcp-listeners.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 const run = promisify(execFile);
@@ -68,6 +69,23 @@ describe('the local stack', { timeout: 120_000 }, () => {
     const refused = await fetch(`${s.gatewayUrl}/products`);
     assert.equal(refused.status, 403);
     assert.deepEqual(await refused.json(), { message: 'Forbidden' });
+  });
+
+  it('gives no app a TCP port: the only TCP listeners are the gateway, the sidecar inbound ports and the admin ports', async () => {
+    const s = await localStatus(loaded);
+    const processes = s.workloads.flatMap((w) => w.processes);
+    const byPid = new Map(processes.map((p) => [p.pid!, p]));
+    const listeners = await listTcpListeners([...byPid.keys()]);
+    assert.ok(listeners, 'the kernel lists the listeners (/proc on Linux)');
+    const apps = listeners.filter((l) => byPid.get(l.pid)?.role === 'app');
+    assert.deepEqual(apps, [], `apps bound TCP ports: ${JSON.stringify(apps)}`);
+    const expected = new Set([new URL(s.gatewayUrl!).port, ...s.workloads.flatMap((w) => [w.inboundUrl, w.adminUrl].filter((u): u is string => !!u).map((u) => new URL(u).port))].map(Number));
+    assert.deepEqual(listeners.map((l) => l.port).sort(), [...expected].sort(), 'one TCP listener per gateway, inbound and admin port, nothing else');
+    for (const w of s.workloads.filter((x) => x.kind === 'service')) {
+      const dir = path.dirname(w.appSocket!);
+      assert.equal((await stat(dir)).mode & 0o777, 0o700, `${dir} is private`);
+      assert.equal((await stat(w.appSocket!)).mode & 0o777, 0o600);
+    }
   });
 
   it('keeps private keys and key values readable by the owner only', async () => {

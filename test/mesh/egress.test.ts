@@ -4,6 +4,7 @@ import {
   callEgress,
   closedPort,
   createTestPki,
+  egressTo,
   id,
   sidecarSpec,
   startApp,
@@ -26,7 +27,7 @@ describe('sidecar egress (mTLS to a backend)', () => {
     pki = await createTestPki();
     usersApp = await startApp('users');
     ordersApp = await startApp('orders');
-    users = await startSidecar(sidecarSpec('users', await pki.files('users'), usersApp.origin, [id('gateway'), id('orders')]));
+    users = await startSidecar(sidecarSpec('users', await pki.files('users'), usersApp.socketPath, [id('gateway'), id('orders')]));
   });
 
   after(async () => {
@@ -39,7 +40,7 @@ describe('sidecar egress (mTLS to a backend)', () => {
 
   async function ordersWithEgress(backend: string, origin: string, expectedSpiffeId: string, deps = {}): Promise<RunningSidecar> {
     const files = await pki.files('orders');
-    const sc = await startSidecar(sidecarSpec('orders', files, ordersApp.origin, [id('gateway')], [{ backend, port: 0, upstream: { origin, expectedSpiffeId } }]), deps);
+    const sc = await startSidecar(sidecarSpec('orders', files, ordersApp.socketPath, [id('gateway')], [egressTo(backend, origin, expectedSpiffeId)]), deps);
     cleanups.push(() => sc.stop());
     return sc;
   }
@@ -88,7 +89,7 @@ describe('sidecar egress (mTLS to a backend)', () => {
     const slowApp = await startApp('slow', (_req, res) => {
       release = () => res.end('late');
     });
-    const slow = await startSidecar(sidecarSpec('users', await pki.files('users'), slowApp.origin, [id('orders')]));
+    const slow = await startSidecar(sidecarSpec('users', await pki.files('users'), slowApp.socketPath, [id('orders')]));
     cleanups.push(async () => {
       release?.();
       await slow.stop();

@@ -1,10 +1,12 @@
 /** A small mesh for tests: an in-memory CA, leaf files on disk, tiny apps and sidecars on port 0. */
+import { mkdtempSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TlsFiles, SidecarSpec, EgressListener } from '../../src/local/specs.js';
+import type { TlsFiles } from '../../src/dataplane/contracts.js';
+import type { EgressListener, SidecarSpec } from '../../src/mesh/spec.js';
 import { createCa, issueLeaf, type IssuedCert } from '../../src/pki/issue.js';
 import { createSidecar, type Sidecar, type SidecarAddresses, type SidecarDeps } from '../../src/mesh/sidecar.js';
 
@@ -51,14 +53,23 @@ export interface SeenRequest {
 }
 
 export interface TestApp {
-  origin: string;
-  port: number;
+  /** The app's Unix socket, in a folder of its own (mode 0700), as the supervisor lays it out. */
+  socketPath: string;
   seen: SeenRequest[];
   server: http.Server;
   close(): Promise<void>;
 }
 
-/** An app that answers 200 with a JSON echo, unless `handler` takes over. */
+let socketRoot: string | undefined;
+let socketCount = 0;
+
+/** A fresh socket path in a private (0700) folder for this test process, short enough for sun_path. */
+export function privateSocket(name: string): string {
+  socketRoot ??= mkdtempSync(path.join(tmpdir(), 'mgw-'));
+  return path.join(socketRoot, `${++socketCount}-${name}.sock`);
+}
+
+/** An app that answers 200 with a JSON echo, unless `handler` takes over; it listens on a private Unix socket. */
 export async function startApp(name: string, handler?: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void): Promise<TestApp> {
   const seen: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
@@ -73,11 +84,10 @@ export async function startApp(name: string, handler?: (req: http.IncomingMessag
       res.end(out);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
+  const socketPath = privateSocket(name);
+  await new Promise<void>((r) => server.listen(socketPath, r));
   return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
+    socketPath,
     seen,
     server,
     close: () =>
@@ -97,8 +107,13 @@ export interface RunningSidecar {
   stop(): Promise<void>;
 }
 
-export function sidecarSpec(workload: string, tls: TlsFiles, appOrigin: string, allowedCallers: string[], egress: EgressListener[] = []): SidecarSpec {
-  return { kind: 'sidecar', workload, spiffeId: id(workload), host: '127.0.0.1', inboundPort: 0, appOrigin, allowedCallers, egress, adminPort: 0, tls };
+export function sidecarSpec(workload: string, tls: TlsFiles, appSocket: string, allowedCallers: string[], egress: EgressListener[] = []): SidecarSpec {
+  return { kind: 'sidecar', workload, spiffeId: id(workload), host: '127.0.0.1', inboundPort: 0, appSocket, allowedCallers, egress, adminPort: 0, tls };
+}
+
+/** An egress listener for `backend` on a fresh private socket. */
+export function egressTo(backend: string, origin: string, expectedSpiffeId: string, warmConnections?: number): EgressListener {
+  return { backend, socketPath: privateSocket(`to-${backend}`), upstream: { origin, expectedSpiffeId, ...(warmConnections !== undefined ? { warmConnections } : {}) } };
 }
 
 export async function startSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Promise<RunningSidecar> {
@@ -119,16 +134,32 @@ export async function getJson<T>(url: string): Promise<{ status: number; body: T
   return { status: res.status, body: (await res.json()) as T };
 }
 
-/** Plain HTTP to an egress listener (what an app does). */
-export async function callEgress(port: number, pathName: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${pathName}`, {
-    method: init.method ?? 'GET',
-    body: init.body,
-    headers: { ...(init.body ? { 'content-type': 'application/json' } : {}), ...init.headers },
-    signal: AbortSignal.timeout(5_000),
+/** Plain HTTP over a Unix socket: what an app does with its egress listener (and a sidecar with its app). */
+export function callSocket(socketPath: string, pathName: string, init: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath,
+        path: pathName,
+        method: init.method ?? 'GET',
+        agent: false,
+        timeout: 5_000,
+        headers: { ...(init.body ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(init.body)) } : {}), ...init.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('no answer within 5 s')));
+    req.on('error', reject);
+    req.end(init.body);
   });
-  return { status: res.status, body: await res.text() };
 }
+
+export const callEgress = callSocket;
 
 export interface RecordingRelay {
   port: number;

@@ -14,7 +14,7 @@ describe('sidecar inbound (STRICT mTLS)', () => {
   before(async () => {
     pki = await createTestPki();
     app = await startApp('orders');
-    orders = await startSidecar(sidecarSpec('orders', await pki.files('orders'), app.origin, [id('gateway')]));
+    orders = await startSidecar(sidecarSpec('orders', await pki.files('orders'), app.socketPath, [id('gateway')]));
     const g = await pki.leaf('gateway');
     gatewayCert = { cert: g.certPem, key: g.keyPem };
     const u = await pki.leaf('users');
@@ -129,7 +129,7 @@ describe('a PERMISSIVE (misconfigured) sidecar', () => {
   it('lets a client without a certificate finish the handshake, so STRICT is what refuses it', async () => {
     const pki = await createTestPki();
     const app = await startApp('users');
-    const users = await startSidecar(sidecarSpec('users', await pki.files('users'), app.origin, [id('gateway')]), { mode: 'PERMISSIVE' });
+    const users = await startSidecar(sidecarSpec('users', await pki.files('users'), app.socketPath, [id('gateway')]), { mode: 'PERMISSIVE' });
     try {
       const outcome = await probe({ url: users.inboundUrl, path: '/users', ca: pki.ca.certPem });
       assert.equal(outcome.type, 'response');

@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../src/pki/files.js';
 import { probe } from '../../src/mesh/probe.js';
-import type { TlsFiles } from '../../src/local/specs.js';
-import { callEgress, createTestPki, id, sidecarSpec, startApp, startSidecar, type TestPki } from './fixtures.js';
+import type { TlsFiles } from '../../src/dataplane/contracts.js';
+import { callEgress, createTestPki, egressTo, id, sidecarSpec, startApp, startSidecar, type TestPki } from './fixtures.js';
 
 async function rotate(pki: TestPki, name: string, files: TlsFiles): Promise<void> {
   const next = await pki.leaf(name);
@@ -30,7 +30,7 @@ describe('certificate rotation', () => {
       } else res.end('ok');
     });
     const files = await pki.files('users');
-    const users = await startSidecar(sidecarSpec('users', files, app.origin, [id('gateway')]));
+    const users = await startSidecar(sidecarSpec('users', files, app.socketPath, [id('gateway')]));
     const g = await pki.leaf('gateway');
     const client = { ca: pki.ca.certPem, cert: g.certPem, key: g.keyPem };
     try {
@@ -76,10 +76,10 @@ describe('certificate rotation', () => {
       } else res.end(String(req.headers['x-meshgw-peer-identity']));
     });
     const ordersApp = await startApp('orders');
-    const users = await startSidecar(sidecarSpec('users', await pki.files('users'), usersApp.origin, [id('orders')]));
+    const users = await startSidecar(sidecarSpec('users', await pki.files('users'), usersApp.socketPath, [id('orders')]));
     const ordersFiles = await pki.files('orders');
     const orders = await startSidecar(
-      sidecarSpec('orders', ordersFiles, ordersApp.origin, [], [{ backend: 'users', port: 0, upstream: { origin: users.inboundUrl, expectedSpiffeId: id('users') } }]),
+      sidecarSpec('orders', ordersFiles, ordersApp.socketPath, [], [egressTo('users', users.inboundUrl, id('users'))]),
     );
     try {
       const port = orders.addr.egress.users;
@@ -111,7 +111,7 @@ describe('certificate rotation', () => {
     const pki = await createTestPki();
     const app = await startApp('users');
     const files = await pki.files('users');
-    const users = await startSidecar(sidecarSpec('users', files, app.origin, [id('gateway')]));
+    const users = await startSidecar(sidecarSpec('users', files, app.socketPath, [id('gateway')]));
     try {
       const before = users.sidecar.configDump().certificate.fingerprint;
       const other = await pki.leaf('users');
@@ -133,7 +133,7 @@ describe('sidecar-main (the process the supervisor starts)', () => {
     const app = await startApp('users');
     const files = await pki.files('users');
     const specFile = path.join(pki.dir, 'sidecar-users.json');
-    await writeFile(specFile, JSON.stringify(sidecarSpec('users', files, app.origin, [id('gateway')])), { mode: 0o600 });
+    await writeFile(specFile, JSON.stringify(sidecarSpec('users', files, app.socketPath, [id('gateway')])), { mode: 0o600 });
     const main = fileURLToPath(new URL('../../src/mesh/sidecar-main.js', import.meta.url));
     const child = spawn(process.execPath, [main, specFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));

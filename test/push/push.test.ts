@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -7,12 +7,14 @@ import { ECRClient, DescribeImagesCommand, GetAuthorizationTokenCommand } from '
 import { mockClient } from 'aws-sdk-client-mock';
 import { createEcrApi, type EcrApi } from '../../src/aws/ecr.js';
 import type { StackOutputs } from '../../src/aws/outputs.js';
+import { gitTag } from '../../src/aws/image-tag.js';
 import { pushImagesToEcr, repositoryOutputName } from '../../src/aws/push.js';
 import { imageRef, readImagesRecord, writeImagesRecord } from '../../src/aws/push-record.js';
 import { createExecaRunner } from '../../src/aws/push-runner.js';
 import { MeshgwError } from '../../src/errors.js';
 import { repoConfig } from '../k8s/fixtures.js';
 import { createFakeTools, type FakeTools } from './fake-tools.js';
+import { removeRepos, repo } from './git-repo.js';
 
 const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
 const PASSWORD = 'ecr-password-that-must-stay-on-stdin';
@@ -42,6 +44,7 @@ let tools: FakeTools | undefined;
 afterEach(async () => {
   await tools?.cleanup();
   tools = undefined;
+  await removeRepos();
 });
 
 describe('meshgw push', () => {
@@ -82,15 +85,24 @@ describe('meshgw push', () => {
     assert.deepEqual(calls.map((c) => c.argv[0]), ['version'], 'only the daemon check ran');
   });
 
-  it('tags a dirty work tree with a -dirty suffix', async () => {
-    tools = await createFakeTools({
-      git: [{ args: ['rev-parse'], stdout: 'fff0000\n' }, { args: ['status'], stdout: ' M src/x.ts\n' }],
-      docker: [{ args: ['version'], stdout: '27.3.1\n' }],
-    });
+  it('builds and pushes a second, different dirty tree instead of skipping as the first one’s tag', async () => {
+    // A real git repository (the real git after the fake docker on PATH); ECR holds the first push.
+    const dir = await repo();
+    await writeFile(path.join(dir, 'services', 'users', 'app.ts'), 'export const version = 2;\n');
+    const first = await gitTag(createExecaRunner(), dir);
+    const existing = { [`meshgw-users:${first}`]: digest('a'), [`meshgw-products:${first}`]: digest('b'), [`meshgw-orders:${first}`]: digest('c') };
+    await writeFile(path.join(dir, 'services', 'users', 'app.ts'), 'export const version = 3;\n');
+    const second = await gitTag(createExecaRunner(), dir);
+    const pushed = (name: string, d: string) => ({ args: ['push', `${REGISTRY}/meshgw-${name}:${second}`], stdout: `${second}: digest: ${digest(d)} size: 1570\n` });
+    tools = await createFakeTools({ docker: [{ args: ['version'], stdout: '27.3.1\n' }, pushed('users', '1'), pushed('products', '2'), pushed('orders', '3')] }, { keepSystemPath: true });
     const run = createExecaRunner(undefined, { PATH: tools.pathEnv });
-    const existing = { 'meshgw-users:fff0000-dirty': digest('a'), 'meshgw-products:fff0000-dirty': digest('b'), 'meshgw-orders:fff0000-dirty': digest('c') };
-    const record = await pushImagesToEcr({ config: repoConfig(), outputs: outputs(), repoRoot: '/work/main' }, run, mockedEcr(existing));
-    assert.equal(record.tag, 'fff0000-dirty');
+    const record = await pushImagesToEcr({ config: repoConfig(), outputs: outputs(), repoRoot: dir }, run, mockedEcr(existing));
+    assert.notEqual(record.tag, first);
+    assert.equal(record.tag, second);
+    assert.deepEqual(record.images.map((i) => i.action), ['pushed', 'pushed', 'pushed']);
+    // The same dirty tree pushed again finds its own images and skips them.
+    const again = await pushImagesToEcr({ config: repoConfig(), outputs: outputs(), repoRoot: dir }, run, mockedEcr({ ...existing, [`meshgw-users:${second}`]: digest('1'), [`meshgw-products:${second}`]: digest('2'), [`meshgw-orders:${second}`]: digest('3') }));
+    assert.deepEqual(again.images.map((i) => i.action), ['skipped', 'skipped', 'skipped']);
   });
 
   it('says how to get docker when it is not on PATH', async () => {

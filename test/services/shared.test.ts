@@ -1,8 +1,12 @@
 import Router from '@koa/router';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jsonBody } from '../../services/shared/json-body.js';
-import { createServiceApp } from '../../services/shared/service-app.js';
+import { createServiceApp, type ServiceApp } from '../../services/shared/service-app.js';
 import type { ServiceState } from '../../services/shared/state.js';
 import { parseTraceparent } from '../../services/shared/trace.js';
 import { LineCollector, type Running, call, fakeClock, serve } from './helpers.js';
@@ -33,9 +37,10 @@ describe('the middleware every service shares', () => {
   const errors = new LineCollector();
   const clock = fakeClock();
   let running: Running;
+  let app: ServiceApp;
 
   before(async () => {
-    const app = createServiceApp('demo', { clock, log, errorLog: errors });
+    app = createServiceApp('demo', { clock, log, errorLog: errors });
     const router = new Router<ServiceState>();
     router.post('/echo', jsonBody({ limitBytes: 64 }), async (ctx) => {
       clock.advance(7);
@@ -65,7 +70,7 @@ describe('the middleware every service shares', () => {
     assert.notEqual(hostile.headers.get('x-request-id'), 'a"b{}');
   });
 
-  it('writes one JSON access-log line per request with the trace, the peer identity and the latency', async () => {
+  it('writes one JSON access-log line per request with the trace and the latency, and does not believe a peer identity sent over TCP', async () => {
     const before = log.lines.length;
     const res = await call('POST', `${running.url}/echo?x=1`, {
       json: { a: 1 },
@@ -88,8 +93,32 @@ describe('the middleware every service shares', () => {
       path: '/echo',
       status: 200,
       latencyMs: 7,
-      peer: 'spiffe://cluster.local/ns/meshgw/sa/orders',
+      peer: null,
     });
+  });
+
+  it("believes the peer identity only over a Unix socket, the app's private link to its sidecar", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'mgw-svc-'));
+    const server = http.createServer(app.callback());
+    try {
+      const socketPath = path.join(dir, 'app.sock');
+      await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+      const before = log.lines.length;
+      const status = await new Promise<number>((resolve, reject) => {
+        http
+          .request({ socketPath, path: '/healthz', headers: { 'x-meshgw-peer-identity': 'spiffe://cluster.local/ns/meshgw/sa/gateway' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          })
+          .on('error', reject)
+          .end();
+      });
+      assert.equal(status, 200);
+      assert.equal(log.json().slice(before)[0].peer, 'spiffe://cluster.local/ns/meshgw/sa/gateway');
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('starts a new trace when traceparent is missing and logs peer as null', async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { configSchema, type MeshgwConfig } from '../../src/config/schema.js';
 import { createGateway, type GatewayHandle } from '../../src/gateway/gateway.js';
-import type { ApiKeyRecord, GatewaySpec } from '../../src/local/specs.js';
+import type { ApiKeyRecord, GatewaySpec } from '../../src/gateway/spec.js';
 import type { GatewayEndpoint } from '../../src/verify/target.js';
 
 /** What the fake shop enforces; a test turns one off to see the matching check fail. */

@@ -27,7 +27,7 @@ describe('verify mtls (local)', () => {
     assert.ok(report.ok, JSON.stringify(report.checks.map((c) => [c.id, c.status, c.detail]), null, 2));
     assert.deepEqual(
       report.checks.map((c) => c.id),
-      ['mtls.config', 'mtls.flow', 'mtls.refuse.no-cert', 'mtls.refuse.foreign-ca', 'mtls.refuse.expired', 'mtls.refuse.identity', 'mtls.refuse.plaintext'],
+      ['mtls.config', 'mtls.listeners', 'mtls.flow', 'mtls.refuse.no-cert', 'mtls.refuse.foreign-ca', 'mtls.refuse.expired', 'mtls.refuse.identity', 'mtls.refuse.plaintext'],
     );
 
     const config = outcome(report, 'mtls.config');
@@ -35,6 +35,11 @@ describe('verify mtls (local)', () => {
     assert.deepEqual(table, { users: ['gateway', 'orders'], products: ['gateway', 'orders'], orders: ['gateway'] });
     assert.match(config.detail, /4 certificates chain to CA/);
     assert.match(config.detail, /3 inbound listeners STRICT/);
+
+    const listeners = (outcome(report, 'mtls.listeners').data as { source: string; listeners: { kind: string; ok: boolean }[]; sockets: { folderMode: string }[] });
+    assert.match(listeners.source, /\/proc\/net\/tcp/, 'listed from the kernel, not from the run state');
+    assert.deepEqual(listeners.listeners.map((l) => l.kind).sort(), ['admin', 'admin', 'admin', 'gateway', 'inbound', 'inbound', 'inbound']);
+    assert.deepEqual(listeners.sockets.map((x) => x.folderMode), ['700', '700', '700']);
 
     const edges = (outcome(report, 'mtls.flow').data as { edges: { caller: string; callee: string; requests: number; newHandshakes: number }[] }).edges;
     const edge = (caller: string, callee: string) => edges.find((e) => e.caller === caller && e.callee === callee);
@@ -57,6 +62,15 @@ describe('verify mtls (local)', () => {
       assert.match(data.serverError, serverError, id);
     }
     assert.match(outcome(report, 'mtls.refuse.identity').detail, /answered 403 .*RBAC_DENIED/);
+  });
+
+  it('fails the listener check when an app also serves plaintext on a TCP port, naming the port and its answer', async () => {
+    const report = await verify({ leakApp: 'products' });
+    const listeners = outcome(report, 'mtls.listeners');
+    assert.equal(listeners.status, 'fail');
+    assert.match(listeners.detail, /listens on TCP 127\.0\.0\.1:\d+, which is neither the gateway, an mTLS inbound port nor an admin port: plaintext GET \/users answered 404/);
+    assert.ok(listeners.hint);
+    assert.equal(outcome(report, 'mtls.flow').status, 'pass', 'the mesh itself still works: only the listener check sees the way around it');
   });
 
   it("fails configuration and flow when users' sidecar does not admit orders", async () => {

@@ -3,29 +3,31 @@
  * apps, a meshgw sidecar in front of each, and a minimal gateway that checks x-api-key and calls
  * the services over mTLS with the gateway's certificate. The PKI is the real on-disk store.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Pool } from 'undici';
+import { Pool, request } from 'undici';
 import { parseConfigText } from '../../src/config/load.js';
 import type { MeshgwConfig } from '../../src/config/schema.js';
 import { GATEWAY_WORKLOAD, authorizationTable, routeFor, spiffeId } from '../../src/config/topology.js';
-import { loadTlsMaterial } from '../../src/mesh/credentials.js';
-import { createUpstreamPool } from '../../src/mesh/egress.js';
-import { forwardRequest, sendJsonError } from '../../src/mesh/forward.js';
+import type { MeshUpstream } from '../../src/dataplane/contracts.js';
+import { forwardRequest, sendJsonError } from '../../src/dataplane/forward.js';
+import { MeshClient } from '../../src/dataplane/mesh-client.js';
+import { loadTlsMaterial } from '../../src/dataplane/tls-material.js';
 import type { InboundMode } from '../../src/mesh/inbound.js';
 import { createSidecar, type Sidecar } from '../../src/mesh/sidecar.js';
-import { Counters } from '../../src/mesh/stats.js';
 import { workloadTlsFiles } from '../../src/pki/files.js';
 import { ensureMeshPki } from '../../src/pki/store.js';
-import type { SidecarSpec } from '../../src/local/specs.js';
+import type { SidecarSpec } from '../../src/mesh/spec.js';
 import type { LocalMtlsContext } from '../../src/verify/mtls/index.js';
 
 export interface MiniMeshOptions {
   /** Per service: callers (workload names) its sidecar admits, instead of the authorization table. */
   allowedCallers?: Record<string, string[]>;
   mode?: Record<string, InboundMode>;
+  /** A service whose app also listens on a TCP port (a way around the mesh, for the listener check to find). */
+  leakApp?: string;
 }
 
 export interface MiniMesh {
@@ -88,23 +90,27 @@ function productsApp(): http.RequestListener {
   };
 }
 
-/** orders authenticates through users and checks the product through products, both via its egress. */
-function ordersApp(egress: { users?: string; products?: string }): http.RequestListener {
+/** orders authenticates through users and checks the product through products, both via its egress sockets. */
+function ordersApp(egress: { users?: Pool; products?: Pool }): http.RequestListener {
   return (req, res) =>
     void (async () => {
       const body = await readBody(req);
       if (req.method !== 'POST' || req.url !== '/orders') return json(res, 404, { error: { code: 'NOT_FOUND', message: req.url } });
-      const me = await fetch(`${egress.users}/users/me`, { headers: { authorization: req.headers.authorization ?? '' }, signal: AbortSignal.timeout(5_000) });
-      await me.body?.cancel();
-      if (me.status !== 200) return json(res, me.status === 401 ? 401 : 502, { error: { code: 'USERS_SAID', message: String(me.status) } });
-      const product = await fetch(`${egress.products}/products/${String(body.productId)}`, { signal: AbortSignal.timeout(5_000) });
-      await product.body?.cancel();
-      if (product.status !== 200) return json(res, 502, { error: { code: 'PRODUCTS_SAID', message: String(product.status) } });
+      const me = await request('http://users/users/me', { dispatcher: egress.users, headers: { authorization: req.headers.authorization ?? '' }, headersTimeout: 5_000 });
+      await me.body.dump();
+      if (me.statusCode !== 200) return json(res, me.statusCode === 401 ? 401 : 502, { error: { code: 'USERS_SAID', message: String(me.statusCode) } });
+      const product = await request(`http://products/products/${String(body.productId)}`, { dispatcher: egress.products, headersTimeout: 5_000 });
+      await product.body.dump();
+      if (product.statusCode !== 200) return json(res, 502, { error: { code: 'PRODUCTS_SAID', message: String(product.statusCode) } });
       json(res, 201, { id: 'o-1', productId: body.productId, quantity: body.quantity });
     })();
 }
 
-async function listen(server: http.Server): Promise<number> {
+async function listen(server: http.Server, socketPath?: string): Promise<number> {
+  if (socketPath) {
+    await new Promise<void>((r) => server.listen(socketPath, r));
+    return 0;
+  }
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return (server.address() as { port: number }).port;
 }
@@ -125,25 +131,33 @@ export async function startMiniMesh(opts: MiniMeshOptions = {}): Promise<MiniMes
   const servers: http.Server[] = [];
   const sidecars: Record<string, Sidecar> = {};
   const pools: Pool[] = [];
-  const egressUrls: { users?: string; products?: string } = {};
-  const apps: Record<string, http.RequestListener> = { users: usersApp(), products: productsApp(), orders: ordersApp(egressUrls) };
+  const egressPools: { users?: Pool; products?: Pool } = {};
+  const apps: Record<string, http.RequestListener> = { users: usersApp(), products: productsApp(), orders: ordersApp(egressPools) };
   const inbound: Record<string, string> = {};
   const admin: Record<string, string> = {};
 
   // Backends first, so orders' egress knows where they listen.
   for (const name of ['users', 'products', 'orders']) {
+    const dir = path.join(stateDir, 'sock', name);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const app = http.createServer(apps[name]);
     servers.push(app);
-    const appPort = await listen(app);
+    const appSocket = path.join(dir, 'app.sock');
+    await listen(app, appSocket);
+    if (opts.leakApp === name) {
+      const leak = http.createServer(apps[name]);
+      servers.push(leak);
+      await listen(leak);
+    }
     const spec: SidecarSpec = {
       kind: 'sidecar',
       workload: name,
       spiffeId: spiffeId(config, name),
       host: '127.0.0.1',
       inboundPort: 0,
-      appOrigin: `http://127.0.0.1:${appPort}`,
+      appSocket,
       allowedCallers: (opts.allowedCallers?.[name] ?? table[name]).map((c) => spiffeId(config, c)),
-      egress: config.services[name].backends.map((b) => ({ backend: b, port: 0, upstream: { origin: inbound[b], expectedSpiffeId: spiffeId(config, b) } })),
+      egress: config.services[name].backends.map((b) => ({ backend: b, socketPath: path.join(dir, `${b}.sock`), upstream: { origin: inbound[b], expectedSpiffeId: spiffeId(config, b) } })),
       adminPort: 0,
       tls: workloadTlsFiles(pkiDir, name),
     };
@@ -152,23 +166,16 @@ export async function startMiniMesh(opts: MiniMeshOptions = {}): Promise<MiniMes
     sidecars[name] = sidecar;
     inbound[name] = `https://127.0.0.1:${addr.inboundPort}`;
     admin[name] = `http://127.0.0.1:${addr.adminPort}`;
-    for (const [b, port] of Object.entries(addr.egress)) egressUrls[b as 'users' | 'products'] = `http://127.0.0.1:${port}`;
+    for (const [b, socketPath] of Object.entries(addr.egress)) {
+      const pool = new Pool('http://localhost', { socketPath });
+      pools.push(pool);
+      egressPools[b as 'users' | 'products'] = pool;
+    }
   }
 
   const gatewayMaterial = await loadTlsMaterial(workloadTlsFiles(pkiDir, GATEWAY_WORKLOAD), (f) => readFile(f, 'utf8'));
-  const gatewayPools: Record<string, Pool> = {};
-  for (const name of ['users', 'products', 'orders']) {
-    gatewayPools[name] = createUpstreamPool({
-      backend: name,
-      origin: inbound[name],
-      expectedSpiffeId: spiffeId(config, name),
-      material: gatewayMaterial,
-      counters: new Counters(),
-      connectTimeoutMs: 5_000,
-      requestTimeoutMs: 10_000,
-    });
-    pools.push(gatewayPools[name]);
-  }
+  const upstreams = new Map<string, MeshUpstream>(['users', 'products', 'orders'].map((name) => [name, { origin: inbound[name], expectedSpiffeId: spiffeId(config, name) }]));
+  const client = new MeshClient(upstreams, gatewayMaterial, { connections: 8, keepAliveTimeoutMs: 10_000, connectTimeoutMs: 5_000, requestTimeoutMs: 10_000, drainTimeoutMs: 1_000 });
   const gateway = http.createServer((req, res) => {
     const url = req.url ?? '/';
     if (!url.startsWith('/prod/')) return void sendJsonError(res, 404, 'NOT_FOUND', url);
@@ -179,7 +186,7 @@ export async function startMiniMesh(opts: MiniMeshOptions = {}): Promise<MiniMes
     req.url = url.slice('/prod'.length);
     const service = routeFor(config, req.url);
     if (!service) return void sendJsonError(res, 404, 'NOT_FOUND', url);
-    void forwardRequest(req, res, gatewayPools[service]).then((r) => {
+    void forwardRequest(req, res, client.dispatcher(service)!).then((r) => {
       if (r.type === 'failed') sendJsonError(res, r.failure.status, r.failure.code, r.error);
     });
   });
@@ -191,9 +198,18 @@ export async function startMiniMesh(opts: MiniMeshOptions = {}): Promise<MiniMes
       config,
       pkiDir,
       workloads: [
-        ...['users', 'products', 'orders'].map((name) => ({ name, spiffeId: spiffeId(config, name), inboundUrl: inbound[name], adminUrl: admin[name], tls: workloadTlsFiles(pkiDir, name) })),
+        ...['users', 'products', 'orders'].map((name) => ({
+          name,
+          spiffeId: spiffeId(config, name),
+          inboundUrl: inbound[name],
+          adminUrl: admin[name],
+          appSocket: path.join(stateDir, 'sock', name, 'app.sock'),
+          tls: workloadTlsFiles(pkiDir, name),
+        })),
         { name: GATEWAY_WORKLOAD, spiffeId: spiffeId(config, GATEWAY_WORKLOAD), tls: workloadTlsFiles(pkiDir, GATEWAY_WORKLOAD) },
       ],
+      // Everything runs in this test process: its TCP listeners are the mini stack's.
+      processes: [{ name: 'mini-mesh', role: 'gateway', pid: process.pid }],
     },
     endpoint: {
       target: 'local',
@@ -209,7 +225,7 @@ export async function startMiniMesh(opts: MiniMeshOptions = {}): Promise<MiniMes
     stateDir,
     sidecars,
     async close() {
-      await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
+      await Promise.all([client.close(), ...pools.map((p) => p.close().catch(() => undefined))]);
       await Promise.all(Object.values(sidecars).map((s) => s.stop()));
       await Promise.all(servers.map(closeServer));
       await rm(stateDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import type { CommandContext } from '../context.js';
+import { parseCiRoleOptions, type CommanderValues } from '../options.js';
 
-export async function runCiRole(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
-  return (await import('../../cicd/ci-role-command.js')).ciRoleCommand(ctx, opts);
+export async function runCiRole(ctx: CommandContext, raw: CommanderValues): Promise<number> {
+  return (await import('../../cicd/ci-role-command.js')).ciRoleCommand(ctx, parseCiRoleOptions(raw, ctx.loaded.config));
 }

@@ -1,5 +1,6 @@
 import type { CommandContext } from '../context.js';
+import { parseDemoOptions, type CommanderValues } from '../options.js';
 
-export async function runDemo(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
-  return (await import('../../local/demo.js')).runDemo(ctx, opts);
+export async function runDemo(ctx: CommandContext, raw: CommanderValues): Promise<number> {
+  return (await import('../../local/demo.js')).runDemo(ctx, parseDemoOptions(raw));
 }

@@ -1,5 +1,6 @@
 import type { CommandContext } from '../context.js';
+import { parseDeployOptions, type CommanderValues } from '../options.js';
 
-export async function runDeploy(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
-  return (await import('../../k8s/deploy-command.js')).deployToCluster(ctx, opts);
+export async function runDeploy(ctx: CommandContext, raw: CommanderValues): Promise<number> {
+  return (await import('../../k8s/deploy-command.js')).deployToCluster(ctx, parseDeployOptions(raw, ctx.loaded.config));
 }

@@ -1,5 +1,6 @@
 import type { CommandContext } from '../context.js';
+import { parsePushOptions, type CommanderValues } from '../options.js';
 
-export async function runPush(ctx: CommandContext, opts: Record<string, unknown>): Promise<number> {
-  return (await import('../../aws/push-command.js')).pushImages(ctx, opts);
+export async function runPush(ctx: CommandContext, raw: CommanderValues): Promise<number> {
+  return (await import('../../aws/push-command.js')).pushImages(ctx, parsePushOptions(raw, ctx.loaded.config));
 }

@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import { renderIngress } from './gateway.js';
 import { renderPolicies } from './policies.js';
+import { renderTracingCollector, renderTracingTelemetry } from './telemetry.js';
 import type { K8sObject, RenderInput } from './types.js';
 import { renderNamespace, renderTokenSecret, renderWorkloads } from './workloads.js';
 
@@ -9,7 +10,16 @@ export type { K8sObject, RenderInput } from './types.js';
 
 export function renderManifests(input: RenderInput & { tokenSecret: string }): K8sObject[] {
   const cfg = input.config;
-  return [renderNamespace(cfg), renderTokenSecret(cfg, input.tokenSecret), ...renderPolicies(cfg), ...renderWorkloads(input), ...renderIngress(cfg, input.ingressNodePort)];
+  return [
+    renderNamespace(cfg),
+    renderTokenSecret(cfg, input.tokenSecret),
+    ...renderPolicies(cfg),
+    ...renderWorkloads(input),
+    ...renderIngress(cfg, input.ingressNodePort),
+    // Mesh tracing to X-Ray: the collector lives in a namespace of its own (down removes it after the mesh's).
+    ...renderTracingCollector(cfg),
+    renderTracingTelemetry(cfg),
+  ];
 }
 
 /** Multi-document YAML, as `--dry-run` prints it. Secret data is masked: the output is for review. */

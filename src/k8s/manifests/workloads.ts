@@ -3,6 +3,7 @@ import { serviceNames } from '../../config/topology.js';
 import type { MeshgwConfig } from '../../config/schema.js';
 import { APP_LABEL, SERVICE_PORT, TOKEN_SECRET_NAME } from '../labels.js';
 import { meta } from './meta.js';
+import { meshProxyConfigAnnotation } from './proxy-stats.js';
 import type { K8sObject, RenderInput } from './types.js';
 
 /** Istio injects an Envoy sidecar into every pod of a namespace carrying this label. */
@@ -20,6 +21,17 @@ function backendEnv(cfg: MeshgwConfig, service: string): { name: string; value: 
   return cfg.services[service].backends.map((b) => ({ name: `${b.toUpperCase().replace(/-/g, '_')}_URL`, value: `http://${b}.${cfg.mesh.namespace}.svc.cluster.local:${SERVICE_PORT}` }));
 }
 
+/**
+ * The `version` label Istio's telemetry reports (destination_version) and istioctl analyze asks for: the build
+ * the pod runs, from the image digest (sha256-<12 hex>) or tag. Label values are at most 63 characters.
+ */
+export function imageVersionLabel(image: string): string {
+  const digest = /@sha256:([0-9a-f]{12})/.exec(image);
+  if (digest) return `sha256-${digest[1]}`;
+  const tag = /:([A-Za-z0-9][A-Za-z0-9_.-]*)$/.exec(image.split('/').pop() ?? '');
+  return tag ? tag[1].slice(0, 63).replace(/[^A-Za-z0-9]+$/, '') : 'latest';
+}
+
 export function renderDeployment(input: RenderInput, service: string): K8sObject {
   const cfg = input.config;
   const image = input.images[service];
@@ -32,7 +44,11 @@ export function renderDeployment(input: RenderInput, service: string): K8sObject
       replicas: input.replicas ?? 2,
       selector: { matchLabels: { [APP_LABEL]: service } },
       template: {
-        metadata: { labels: { [APP_LABEL]: service, app: service } },
+        metadata: {
+          labels: { [APP_LABEL]: service, app: service, version: imageVersionLabel(image) },
+          // The TLS counters verify mtls reads exist only when the sidecar starts with this matcher.
+          annotations: meshProxyConfigAnnotation(),
+        },
         spec: {
           serviceAccountName: service,
           // The app needs no Kubernetes API access; the sidecar gets its identity from istio-agent, not this token.

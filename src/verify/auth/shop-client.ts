@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'undici';
-import type { ApiKeyRecord } from '../../local/specs.js';
+import type { ApiKeyRecord } from '../../gateway/spec.js';
 import type { GatewayEndpoint } from '../target.js';
 
 export interface ApiReply {

@@ -5,11 +5,12 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { authorizationTable, principal, serviceDnsName, serviceNames } from '../../config/topology.js';
+import { SERVICE_PORT } from '../../k8s/labels.js';
 import type { K8sObject } from '../../k8s/manifests/types.js';
 import { ShopClient, describeReply, standardKey } from '../auth/shop-client.js';
 import { openSession } from '../auth/session.js';
 import type { Check, CheckResult } from '../checks.js';
-import { REFUSAL_COUNTERS, outboundHandshakePattern, sumCounters } from './envoy-stats.js';
+import { REFUSAL_COUNTERS, hasStat, outboundHandshakeCounter, rbacDeniedCounter, sumCounters, type CounterSpec } from './envoy-stats.js';
 import type { AwsMtlsContext, ProbeResult } from './mtls-context.js';
 
 const APP = 'app.kubernetes.io/name';
@@ -22,11 +23,31 @@ function fingerprint(pem: string): string | undefined {
   }
 }
 
-async function statsSum(ctx: AwsMtlsContext, workload: string, pattern: RegExp): Promise<number> {
+/** A counter summed over a workload's pods, and whether every pod emits it at all (its witness is there). */
+interface CounterReading {
+  total: number;
+  pods: number;
+  /** Pods whose sidecar lacks the witness: started without the stats, so their count means nothing. */
+  blind: string[];
+}
+
+async function readCounter(ctx: AwsMtlsContext, workload: string, spec: CounterSpec): Promise<CounterReading> {
   const ns = ctx.config.mesh.namespace;
-  let total = 0;
-  for (const pod of await ctx.cluster.podsOf(ns, workload)) total += sumCounters(await ctx.cluster.proxyStats(ns, pod), pattern);
-  return total;
+  const pods = await ctx.cluster.podsOf(ns, workload);
+  const reading: CounterReading = { total: 0, pods: pods.length, blind: [] };
+  for (const pod of pods) {
+    const stats = await ctx.cluster.proxyStats(ns, pod);
+    if (!hasStat(stats, spec.witness)) reading.blind.push(pod);
+    reading.total += sumCounters(stats, spec.counted);
+  }
+  return reading;
+}
+
+/** Why a reading cannot be trusted, as a failed check result; undefined when it can. */
+function unusable(ctx: AwsMtlsContext, workload: string, spec: CounterSpec, r: CounterReading): CheckResult | undefined {
+  if (r.pods === 0) return { ok: false, detail: `no running ${workload} pod to read counters from`, hint: `Run \`meshgw deploy\` and check the ${workload} pods in ${ctx.config.mesh.namespace}.` };
+  if (r.blind.length === 0) return undefined;
+  return { ok: false, detail: `${workload} sidecar(s) ${r.blind.join(', ')} do not emit ${spec.witness.source}`, hint: spec.missingHint(ctx.config.mesh.namespace) };
 }
 
 /** A caller/callee pair the table forbids: the RBAC refusal to provoke. */
@@ -40,23 +61,26 @@ export function forbiddenPair(ctx: Pick<AwsMtlsContext, 'config'>): { caller: st
 }
 
 function url(ctx: AwsMtlsContext, service: string, scheme: 'http' | 'https'): string {
-  return `${scheme}://${serviceDnsName(ctx.config, service)}:8080/healthz`;
+  return `${scheme}://${serviceDnsName(ctx.config, service)}:${SERVICE_PORT}/healthz`;
 }
 
 const CURL = "curl -sS -o /dev/null -w '%{http_code}' --max-time 5";
 
 /** Runs a refusal probe and checks both the verdict and that the callee's counter moved. */
-async function refusal(ctx: AwsMtlsContext, callee: string, counter: RegExp, probe: () => Promise<ProbeResult>, refused: (r: ProbeResult) => boolean, what: string): Promise<CheckResult> {
-  const before = await statsSum(ctx, callee, counter);
+async function refusal(ctx: AwsMtlsContext, callee: string, counter: CounterSpec, probe: () => Promise<ProbeResult>, refused: (r: ProbeResult) => boolean, what: string): Promise<CheckResult> {
+  const before = await readCounter(ctx, callee, counter);
+  // Without the counter, a refusal could not be told from a dropped probe: fail before provoking anything.
+  const blind = unusable(ctx, callee, counter, before);
+  if (blind) return blind;
   const r = await probe();
-  const after = await statsSum(ctx, callee, counter);
-  const delta = after - before;
+  const after = await readCounter(ctx, callee, counter);
+  const delta = after.total - before.total;
   const ok = refused(r) && delta > 0;
   const out = r.output.trim().split('\n').slice(-2).join(' ');
   return {
     ok,
     detail: `${what}: probe exit ${r.exitCode}${out ? ` (${out})` : ''}; ${callee} sidecar counter +${delta}`,
-    hint: ok ? undefined : !refused(r) ? `The ${callee} sidecar let it through: check the PeerAuthentication and AuthorizationPolicy in ${ctx.config.mesh.namespace}.` : `Refused, but the counter ${counter.source} did not move: the Istio version may name it differently.`,
+    hint: ok ? undefined : !refused(r) ? `The ${callee} sidecar let it through: check the PeerAuthentication and AuthorizationPolicy in ${ctx.config.mesh.namespace}.` : `Refused, but the counter ${counter.counted.source} did not move: the refusal happened before the ${callee} sidecar (a pod restarted?), or this Istio version counts it under another name.`,
     data: { exitCode: r.exitCode, counterDelta: delta },
   };
 }
@@ -138,7 +162,13 @@ export function awsMtlsChecks(): Check<AwsMtlsContext>[] {
         const ns = ctx.config.mesh.namespace;
         const counts: Record<string, number> = {};
         for (const [caller, spec] of Object.entries(ctx.config.services)) {
-          for (const backend of spec.backends) counts[`${caller}→${backend}`] = await statsSum(ctx, caller, outboundHandshakePattern(backend, ns));
+          for (const backend of spec.backends) {
+            const counter = outboundHandshakeCounter(backend, ns, SERVICE_PORT);
+            const reading = await readCounter(ctx, caller, counter);
+            const blind = unusable(ctx, caller, counter, reading);
+            if (blind) return { ...blind, detail: `${caller}→${backend}: ${blind.detail}` };
+            counts[`${caller}→${backend}`] = reading.total;
+          }
         }
         const zero = Object.entries(counts).filter(([, n]) => n === 0).map(([k]) => k);
         return { ok: Object.keys(counts).length > 0 && zero.length === 0, detail: Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'no service declares a backend', hint: zero.length ? `No handshake counted for ${zero.join(', ')}: run the flow check first, or check that the sidecars are injected.` : undefined, data: counts };
@@ -169,7 +199,7 @@ export function awsMtlsChecks(): Check<AwsMtlsContext>[] {
         if (!pair) return { ok: true, detail: 'every service may call every other: no forbidden pair to try' };
         // The probe's own sidecar must be told to exit, or the pod never completes.
         const script = `code=$(${CURL} ${url(ctx, pair.callee, 'http')}); echo "$code"; curl -fsS -X POST http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1; [ "$code" = 403 ]`;
-        return refusal(ctx, pair.callee, REFUSAL_COUNTERS.rbac, () => ctx.cluster.runProbe({ name: `meshgw-probe-rbac-${ctx.runId}`, namespace: ctx.config.mesh.namespace, sidecar: true, serviceAccount: pair.caller, script }), (r) => /\b403\b/.test(r.output), `${pair.caller} → ${pair.callee}`);
+        return refusal(ctx, pair.callee, rbacDeniedCounter(SERVICE_PORT), () => ctx.cluster.runProbe({ name: `meshgw-probe-rbac-${ctx.runId}`, namespace: ctx.config.mesh.namespace, sidecar: true, serviceAccount: pair.caller, script }), (r) => /\b403\b/.test(r.output), `${pair.caller} → ${pair.callee}`);
       },
     },
   ];

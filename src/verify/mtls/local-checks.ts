@@ -2,6 +2,7 @@ import type { Check } from '../checks.js';
 import { localConfigurationCheck } from './local-config-check.js';
 import type { LocalMtlsContext } from './local-context.js';
 import { localFlowCheck } from './local-flow-check.js';
+import { localListenerCheck } from './local-listener-check.js';
 import { localRefusalChecks } from './local-refusal-checks.js';
 
 export interface LocalMtlsOptions {
@@ -9,8 +10,8 @@ export interface LocalMtlsOptions {
   now?: () => Date;
 }
 
-/** `verify mtls` on the local target: configuration, the legitimate flow, then each refusal. */
+/** `verify mtls` on the local target: configuration, no way around the mesh, the legitimate flow, then each refusal. */
 export function localMtlsChecks(opts: LocalMtlsOptions = {}): Check<LocalMtlsContext>[] {
   const now = opts.now ?? (() => new Date());
-  return [localConfigurationCheck(now), localFlowCheck(), ...localRefusalChecks(now)];
+  return [localConfigurationCheck(now), localListenerCheck(), localFlowCheck(), ...localRefusalChecks(now)];
 }

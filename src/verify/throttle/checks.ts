@@ -3,7 +3,7 @@ import type { Check, CheckResult } from '../checks.js';
 import type { GatewayEndpoint } from '../target.js';
 import { openSession } from '../auth/session.js';
 import { limitedKey, ShopClient, standardKey } from '../auth/shop-client.js';
-import type { ApiKeyRecord } from '../../local/specs.js';
+import type { ApiKeyRecord } from '../../gateway/spec.js';
 import { allowedDeviation, resolveThrottleOptions, type ThrottleOptions } from './options.js';
 import { bindingLimit, orderLevels, refillWaitMs, runPhase, type PhaseRun, type PhaseStream, type StreamOutcome } from './phase.js';
 

@@ -3,7 +3,7 @@ import { throttleLevelsFor, type ThrottleLevel } from '../../gateway/throttle-le
 import { predictAdmissions, type ModelArrival } from '../../gateway/token-bucket-model.js';
 import { runOpenLoop, type LoadResult } from '../../loadgen/open-loop.js';
 import { perSecond, summarize, type LoadSummary, type SecondBucket } from '../../loadgen/summary.js';
-import type { ApiKeyRecord } from '../../local/specs.js';
+import type { ApiKeyRecord } from '../../gateway/spec.js';
 
 /** One client stream of a phase: a key driving POST /orders at a rate. */
 export interface PhaseStream {
@@ -18,7 +18,7 @@ export interface StreamOutcome extends LoadSummary {
   label: string;
   /** The model fed the send times. */
   predicted: number;
-  /** The model fed the send times, but each 429 at the time it was answered (its decision time). */
+  /** Equal to predicted: the plain token bucket over the arrival times (kept for the report's band). */
   predictedLate: number;
   perSecond: SecondBucket[];
   /** The limit that binds this stream: the smallest rate among its levels. */
@@ -54,7 +54,7 @@ export function refillWaitMs(levels: readonly ThrottleLevel[]): number {
 
 /**
  * Runs the streams side by side and predicts each one's admissions by feeding every actual send
- * time, on one time line, to the multi-level model (shared levels such as the stage bucket
+ * time, on one time line, to the multi-level model (shared levels such as the method and account buckets
  * couple the streams).
  */
 export async function runPhase(run: PhaseRun, streams: readonly PhaseStream[]): Promise<StreamOutcome[]> {
@@ -74,24 +74,22 @@ export async function runPhase(run: PhaseRun, streams: readonly PhaseStream[]): 
       });
     }),
   );
-  // A request reaches the gateway somewhere between its send and its answer, and a busy gateway
-  // decides a burst over several milliseconds, refilling tokens meanwhile. A 429 is answered the
-  // moment it is decided, so its answer time is its decision time. The model runs twice: on the
-  // send times, and with each 429 at its answer time; the bucket's admissions lie between the two.
-  const early: ModelArrival[] = [];
-  const late: ModelArrival[] = [];
+  // The plain token bucket over the arrival times: the gateway decides a burst as it arrives (its
+  // mesh connections are warm, its proxy work waits until the arrivals are decided), so the send
+  // times are the arrival times up to loopback latency. The late prediction is kept equal to it
+  // for the report's band.
+  const arrivals: ModelArrival[] = [];
   const owner: number[] = [];
   results.forEach((r, i) => {
     const levels = orderLevels(run.gateway, streams[i].key);
     for (const s of r.samples) {
       if (s.sentMs < 0) continue;
-      early.push({ tMs: r.startMs + s.sentMs, levels });
-      late.push({ tMs: r.startMs + s.sentMs + (s.status === 429 ? s.latencyMs : 0), levels });
+      arrivals.push({ tMs: r.startMs + s.sentMs, levels });
       owner.push(i);
     }
   });
-  const predictedEarly = predictAdmissions(early);
-  const predictedLate = predictAdmissions(late);
+  const predictedEarly = predictAdmissions(arrivals);
+  const predictedLate = predictedEarly;
   const count = (admitted: boolean[], i: number) => admitted.filter((ok, j) => ok && owner[j] === i).length;
   return streams.map((s, i) => ({
     label: s.label,

@@ -1,4 +1,5 @@
 import type { MeshgwConfig } from '../../config/schema.js';
+import { ACCOUNT_THROTTLE } from '../../gateway/throttle-levels.js';
 import type { CheckOutcome, ScenarioReport } from '../checks.js';
 
 interface SecondPoint {
@@ -106,9 +107,11 @@ export function renderThrottleReportHtml(report: ScenarioReport, config: MeshgwC
   const g = config.gateway;
   const phases = report.checks.filter((c) => c.data && Array.isArray((c.data as PhaseFigures).perSecond));
   const limits = [
-    `stage ${g.throttle.rate}/s burst ${g.throttle.burst}`,
+    // As API Gateway applies them: the stage's figures are each method's own default, not a shared bucket.
+    `each method (stage default) ${g.throttle.rate}/s burst ${g.throttle.burst}`,
     ...g.methodThrottles.map((m) => `${m.method} ${m.path} ${m.rate}/s burst ${m.burst}`),
-    ...g.usagePlans.map((p) => `plan ${p.name} ${p.throttle.rate}/s burst ${p.throttle.burst}`),
+    ...g.usagePlans.map((p) => `plan ${p.name} ${p.throttle.rate}/s burst ${p.throttle.burst} per key`),
+    `account ${ACCOUNT_THROTTLE.rate}/s burst ${ACCOUNT_THROTTLE.burst}`,
   ];
   return `<!DOCTYPE html>
 <html lang="en">

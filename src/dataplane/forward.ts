@@ -1,0 +1,84 @@
+/**
+ * Relaying one HTTP exchange through a mesh client pool, streaming both bodies: the one proxy
+ * path the gateway and the sidecars share. The gateway calls sendUpstream and relayResponse
+ * itself (it measures integration latency and answers failures as API Gateway does); the sidecars
+ * use forwardRequest, which composes them.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import { forwardableRequestHeaders, forwardableResponseHeaders } from './hop-by-hop.js';
+import { relayBody } from './relay-body.js';
+import { classifyUpstreamError, describeUpstreamError, type UpstreamFailure } from './upstream-errors.js';
+
+/** Whether a request carries a body to stream upstream (RFC 9112 §6.3: a non-zero length or a transfer coding). */
+export function requestHasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+export interface UpstreamRequest {
+  path: string;
+  method: string;
+  headers: Record<string, string | string[]>;
+  body: Readable | null;
+  /** Bound on the answer's headers and on each gap in its body; the pool's default when unset. */
+  timeoutMs?: number;
+}
+
+/** Sends one request on `dispatcher`; rejects with undici's error when no answer comes. */
+export function sendUpstream(dispatcher: Dispatcher, r: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+  return dispatcher.request({
+    path: r.path,
+    method: r.method as Dispatcher.HttpMethod,
+    headers: r.headers,
+    body: r.body,
+    ...(r.timeoutMs !== undefined ? { headersTimeout: r.timeoutMs, bodyTimeout: r.timeoutMs } : {}),
+  });
+}
+
+/** Writes an upstream answer into `res` (hop-by-hop headers dropped) and streams its body; rejects when either side fails. */
+export function relayResponse(upstream: Dispatcher.ResponseData, res: ServerResponse): Promise<void> {
+  res.writeHead(upstream.statusCode, forwardableResponseHeaders(upstream.headers));
+  return relayBody(upstream.body, res);
+}
+
+export type ForwardResult = { type: 'proxied'; status: number } | { type: 'failed'; failure: UpstreamFailure; error: string; headersSent: boolean };
+
+export interface ForwardOptions {
+  /** Headers only the proxy may set: a client's copies are dropped. */
+  drop?: ReadonlySet<string>;
+  /** Headers the proxy sets (they replace any copy). */
+  set?: Record<string, string>;
+}
+
+/** Sends `req` to `dispatcher` and streams the answer into `res`; never throws. */
+export async function forwardRequest(req: IncomingMessage, res: ServerResponse, dispatcher: Dispatcher, opts: ForwardOptions = {}): Promise<ForwardResult> {
+  const headers = forwardableRequestHeaders(req.headers, opts.drop);
+  if (opts.set) for (const name in opts.set) headers[name] = opts.set[name];
+  let upstream: Dispatcher.ResponseData;
+  try {
+    upstream = await sendUpstream(dispatcher, { path: req.url ?? '/', method: req.method ?? 'GET', headers, body: requestHasBody(req) ? req : null });
+  } catch (err) {
+    return { type: 'failed', failure: classifyUpstreamError(err), error: describeUpstreamError(err), headersSent: false };
+  }
+  try {
+    await relayResponse(upstream, res);
+  } catch (err) {
+    // The answer was already under way: all that can be done is to cut the connection.
+    res.destroy();
+    return { type: 'failed', failure: classifyUpstreamError(err), error: describeUpstreamError(err), headersSent: true };
+  }
+  return { type: 'proxied', status: upstream.statusCode };
+}
+
+/** Writes the JSON error body meshgw's sidecars answer with ({"error":{"code","message"}}); cuts the connection when too late. */
+export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
