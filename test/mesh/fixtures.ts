@@ -205,12 +205,23 @@ export async function startRecordingRelay(targetPort: number): Promise<Recording
 }
 
 /** A port nothing listens on (bound, then released). */
+/**
+ * A loopback port nothing listens on. Chosen below Linux's ephemeral range (32768+): a port-0 pick lies
+ * inside it, and a client connecting there can be handed that same port as its own source port, connecting
+ * to itself (TCP simultaneous open) instead of being refused.
+ */
 export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = net.createServer();
+    const bound = await new Promise<boolean>((r) => {
+      server.once('error', () => r(false));
+      server.listen(port, '127.0.0.1', () => r(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((r) => server.close(() => r()));
+    return port;
+  }
 }
 
 export function statsDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {

@@ -56,11 +56,7 @@ export async function serve(listener: RequestListener): Promise<Running> {
 }
 
 /** A port that nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const r = await serve((_req, res) => res.end());
-  await r.close();
-  return r.port;
-}
+export { closedPort } from '../mesh/fixtures.js';
 
 export interface JsonResponse {
   status: number;
