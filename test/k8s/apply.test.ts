@@ -14,7 +14,7 @@ import { renderManifests, type K8sObject } from '../../src/k8s/manifests/index.j
 import { describeProblem, waitForRollout } from '../../src/k8s/rollout.js';
 import { completeRollouts, createPodWithStatus, finishDeletions, writeDeploymentStatus } from '../support/cluster-status.js';
 import { startRealCluster, type RealCluster } from '../support/real-cluster.js';
-import { images, repoConfig } from './fixtures.js';
+import { configIn, images } from './fixtures.js';
 
 let cluster: RealCluster;
 let api: ClusterApi;
@@ -26,11 +26,6 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
 });
-
-function configIn(namespace: string): MeshgwConfig {
-  const cfg = repoConfig();
-  return { ...cfg, mesh: { ...cfg.mesh, namespace } };
-}
 
 function rendered(cfg: MeshgwConfig, imageOverrides: Record<string, string> = {}): K8sObject[] {
   return renderManifests({ config: cfg, images: { ...images(), ...imageOverrides }, ingressNodePort: 30080, tokenSecret: 't'.repeat(43) });

@@ -12,7 +12,7 @@ import type { ClusterApi } from '../../src/k8s/cluster.js';
 import { renderHttpRoute } from '../../src/k8s/manifests/gateway.js';
 import { renderManifests, type K8sObject } from '../../src/k8s/manifests/index.js';
 import { startRealCluster, type RealCluster } from '../support/real-cluster.js';
-import { images, repoConfig } from './fixtures.js';
+import { configIn, images } from './fixtures.js';
 
 let cluster: RealCluster;
 let api: ClusterApi;
@@ -24,12 +24,6 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
 });
-
-/** The repository config in its own namespace, so each test stands alone on the shared server. */
-function configIn(namespace: string): MeshgwConfig {
-  const cfg = repoConfig();
-  return { ...cfg, mesh: { ...cfg.mesh, namespace } };
-}
 
 function render(cfg: MeshgwConfig): K8sObject[] {
   return renderManifests({ config: cfg, images: images(), ingressNodePort: 30080, tokenSecret: 's'.repeat(43) });
