@@ -18,7 +18,7 @@ export interface StreamOutcome extends LoadSummary {
   label: string;
   /** The model fed the send times. */
   predicted: number;
-  /** Equal to predicted: the plain token bucket over the arrival times (kept for the report's band). */
+  /** The model fed the send times, but each 429 at the time it was answered (its decision time). */
   predictedLate: number;
   perSecond: SecondBucket[];
   /** The limit that binds this stream: the smallest rate among its levels. */
@@ -74,22 +74,24 @@ export async function runPhase(run: PhaseRun, streams: readonly PhaseStream[]): 
       });
     }),
   );
-  // The plain token bucket over the arrival times: the gateway decides a burst as it arrives (its
-  // mesh connections are warm, its proxy work waits until the arrivals are decided), so the send
-  // times are the arrival times up to loopback latency. The late prediction is kept equal to it
-  // for the report's band.
-  const arrivals: ModelArrival[] = [];
+  // A request reaches the gateway somewhere between its send and its answer, and a busy gateway
+  // decides a burst over several milliseconds, refilling tokens meanwhile. A 429 is answered the
+  // moment it is decided, so its answer time is its decision time. The model runs twice: on the
+  // send times, and with each 429 at its answer time; the bucket's admissions lie between the two.
+  const early: ModelArrival[] = [];
+  const late: ModelArrival[] = [];
   const owner: number[] = [];
   results.forEach((r, i) => {
     const levels = orderLevels(run.gateway, streams[i].key);
     for (const s of r.samples) {
       if (s.sentMs < 0) continue;
-      arrivals.push({ tMs: r.startMs + s.sentMs, levels });
+      early.push({ tMs: r.startMs + s.sentMs, levels });
+      late.push({ tMs: r.startMs + s.sentMs + (s.status === 429 ? s.latencyMs : 0), levels });
       owner.push(i);
     }
   });
-  const predictedEarly = predictAdmissions(arrivals);
-  const predictedLate = predictedEarly;
+  const predictedEarly = predictAdmissions(early);
+  const predictedLate = predictAdmissions(late);
   const count = (admitted: boolean[], i: number) => admitted.filter((ok, j) => ok && owner[j] === i).length;
   return streams.map((s, i) => ({
     label: s.label,
