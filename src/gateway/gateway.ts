@@ -146,7 +146,8 @@ class Gateway {
   }
 
   private async serveRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const startMs = this.clock.nowMs();
+    // The throttle decides on the arrival time, not on when this request's turn to be parsed came.
+    const startMs = this.clock.arrivalMs?.() ?? this.clock.nowMs();
     const epochMs = this.clock.epochMs();
     const { stage, path, query } = splitStage(req.url ?? '/');
     const requestIdHeader = this.names.requestId;

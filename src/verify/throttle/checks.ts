@@ -19,14 +19,8 @@ interface ThrottleSession {
 const WARMUP_PATH = '/__meshgw_warmup';
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The admissions the model allows: between its two predictions, widened by the tolerance. */
-function modelRange(o: StreamOutcome, tol: number): [number, number] {
-  return [Math.min(o.predicted, o.predictedLate) - tol, Math.max(o.predicted, o.predictedLate) + tol];
-}
-
 function describeOutcome(o: StreamOutcome, tol: number): string {
-  const model = o.predictedLate === o.predicted ? `${o.predicted}` : `${Math.min(o.predicted, o.predictedLate)}–${Math.max(o.predicted, o.predictedLate)}`;
-  return `offered ${o.offered}, 2xx ${o.ok2xx}, 429 ${o.throttled429}, other ${o.other}; model ${model} ±${tol}; p50 ${o.p50Ms} ms, p99 ${o.p99Ms} ms`;
+  return `offered ${o.offered}, 2xx ${o.ok2xx}, 429 ${o.throttled429}, other ${o.other}; model ${o.predicted} ±${tol}; p50 ${o.p50Ms} ms, p99 ${o.p99Ms} ms`;
 }
 
 function phaseData(o: StreamOutcome, tol: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -37,8 +31,7 @@ function phaseData(o: StreamOutcome, tol: number, extra: Record<string, unknown>
 /** Whether admissions match the model within tolerance, with nothing but 2xx and 429. */
 function matchesModel(o: StreamOutcome, tol: number, target: GatewayEndpoint['target']): boolean {
   const otherAllowed = target === 'aws' ? tol : 0;
-  const [lo, hi] = modelRange(o, tol);
-  return o.ok2xx >= lo && o.ok2xx <= hi && o.other <= otherAllowed && o.skippedForInFlightBound === 0;
+  return Math.abs(o.ok2xx - o.predicted) <= tol && o.other <= otherAllowed && o.skippedForInFlightBound === 0;
 }
 
 /**

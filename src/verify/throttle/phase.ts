@@ -16,10 +16,8 @@ export interface PhaseStream {
 
 export interface StreamOutcome extends LoadSummary {
   label: string;
-  /** The model fed the send times. */
+  /** The token-bucket model fed the send times. */
   predicted: number;
-  /** The model fed the send times, but each 429 at the time it was answered (its decision time). */
-  predictedLate: number;
   perSecond: SecondBucket[];
   /** The limit that binds this stream: the smallest rate among its levels. */
   limit: { rate: number; burst: number };
@@ -74,30 +72,24 @@ export async function runPhase(run: PhaseRun, streams: readonly PhaseStream[]): 
       });
     }),
   );
-  // A request reaches the gateway somewhere between its send and its answer, and a busy gateway
-  // decides a burst over several milliseconds, refilling tokens meanwhile. A 429 is answered the
-  // moment it is decided, so its answer time is its decision time. The model runs twice: on the
-  // send times, and with each 429 at its answer time; the bucket's admissions lie between the two.
-  const early: ModelArrival[] = [];
-  const late: ModelArrival[] = [];
+  // The plain bucket over the arrival times: the gateway stamps each request with the moment its
+  // event loop picked it up (see gateway/clock.ts), which is the send time plus the network.
+  const arrivals: ModelArrival[] = [];
   const owner: number[] = [];
   results.forEach((r, i) => {
     const levels = orderLevels(run.gateway, streams[i].key);
     for (const s of r.samples) {
       if (s.sentMs < 0) continue;
-      early.push({ tMs: r.startMs + s.sentMs, levels });
-      late.push({ tMs: r.startMs + s.sentMs + (s.status === 429 ? s.latencyMs : 0), levels });
+      arrivals.push({ tMs: r.startMs + s.sentMs, levels });
       owner.push(i);
     }
   });
-  const predictedEarly = predictAdmissions(early);
-  const predictedLate = predictAdmissions(late);
-  const count = (admitted: boolean[], i: number) => admitted.filter((ok, j) => ok && owner[j] === i).length;
+  const { admitted } = predictAdmissions(arrivals);
+  const count = (i: number) => admitted.filter((ok, j) => ok && owner[j] === i).length;
   return streams.map((s, i) => ({
     label: s.label,
     ...summarize(results[i].samples),
-    predicted: count(predictedEarly.admitted, i),
-    predictedLate: count(predictedLate.admitted, i),
+    predicted: count(i),
     perSecond: perSecond(results[i].samples),
     limit: bindingLimit(orderLevels(run.gateway, s.key)),
     skippedForInFlightBound: results[i].skippedForInFlightBound,

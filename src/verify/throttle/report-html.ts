@@ -15,8 +15,6 @@ interface PhaseFigures {
   throttled429?: number;
   other?: number;
   predicted?: number;
-  /** The model with each 429 placed when it was answered; the pass band spans both predictions. */
-  predictedLate?: number;
   tolerance?: number;
   p50Ms?: number;
   p99Ms?: number;
@@ -76,7 +74,7 @@ function figuresTable(f: PhaseFigures): string {
     ['2xx', f.ok2xx],
     ['429', f.throttled429],
     ['other', f.other],
-    ['model predicts (2xx)', f.predicted === undefined ? undefined : `${modelRange(f.predicted, f.predictedLate)} ± ${f.tolerance}`],
+    ['model predicts (2xx)', f.predicted === undefined ? undefined : `${f.predicted} ± ${f.tolerance}`],
     ['latency p50 / p99', f.p50Ms === undefined ? undefined : `${f.p50Ms} ms / ${f.p99Ms} ms`],
     ['limit', f.limit ? `${f.limit.rate}/s, burst ${f.limit.burst}` : undefined],
   ];
@@ -137,9 +135,4 @@ ${phases.map(phaseSection).join('\n')}
 </body>
 </html>
 `;
-}
-
-function modelRange(predicted: number, late: number | undefined): string {
-  if (late === undefined || late === predicted) return String(predicted);
-  return `${Math.min(predicted, late)}–${Math.max(predicted, late)}`;
 }
