@@ -43,7 +43,7 @@ export interface ThrottleCost {
 }
 
 export async function measureLimiterExactness(base: GatewayConfig, dir: string, opts: { rate: number; burst: number; factor: number; seconds: number }): Promise<LimiterExactness> {
-  const app = await startService('products');
+  const app = await startService('products', dir);
   try {
     const gw = await startGateway(passThroughSpec(base, app.port, { rate: opts.rate, burst: opts.burst }), dir, 'gateway-limiter');
     try {

@@ -11,9 +11,10 @@ import type { TlsFiles } from '../src/dataplane/contracts.js';
 import type { SidecarSpec } from '../src/mesh/spec.js';
 import { runClosedLoop, type ClosedLoopResult } from './closed-loop.js';
 import type { LoadShape } from './gateway-overhead.js';
-import { cpuPerRequest, snapshot } from './proc-cpu.js';
+import { cpuMs, cpuPerRequest, snapshot } from './proc-cpu.js';
+import { measureOpensslHandshakes, measureOpensslSpeed, type OpensslHandshakes, type OpensslSpeed } from './openssl-speed.js';
 import { ratio } from './stats.js';
-import { startService, startSidecar } from './workloads.js';
+import { startService, startSidecar, type RunningSidecar } from './workloads.js';
 
 export interface MeshOverhead {
   direct: ClosedLoopResult;
@@ -23,18 +24,26 @@ export interface MeshOverhead {
   ratios: { hopP50: number; hopP99: number; hopRps: number; handshakeRateVsPlainConnect: number };
   /** CPU ms per new mTLS connection (and its one request), by process (Linux /proc). */
   cpuMsPerHandshake: Record<string, number>;
+  /** CPU ms per keep-alive request over one mTLS hop, by process: what a handshake costs on top of a request. */
+  cpuMsPerHopRequest: Record<string, number>;
+  /** The handshake's crypto from `openssl speed` on this machine, or why it is missing. */
+  openssl: OpensslSpeed | string;
+  /** Server sidecar CPU per new connection / the crypto floor from openssl speed. */
+  handshakeVsOpenssl: number;
+  /** OpenSSL's own s_server, same certificates, same machine: what the library costs without Node. */
+  opensslServer: OpensslHandshakes | string;
 }
 
-const TRUST = 'spiffe://cluster.local/ns/meshgw/sa';
+export const TRUST = 'spiffe://cluster.local/ns/meshgw/sa';
 
-interface Pem {
+export interface Pem {
   ca: string;
   cert: string;
   key: string;
 }
 
 /** A CA and two leaves (client "orders", server "products") written under dir/pki, keys 0600. */
-async function makePki(dir: string): Promise<{ files: Record<string, TlsFiles>; pem: Record<string, Pem> }> {
+export async function makePki(dir: string): Promise<{ files: Record<string, TlsFiles>; pem: Record<string, Pem> }> {
   const ca = await createCa({ commonName: 'meshgw bench CA', lifetimeDays: 1 });
   const files: Record<string, TlsFiles> = {};
   const pem: Record<string, Pem> = {};
@@ -53,49 +62,70 @@ async function makePki(dir: string): Promise<{ files: Record<string, TlsFiles>; 
   return { files, pem };
 }
 
+/**
+ * The pair every mesh figure crosses: a STRICT products sidecar in front of `appSocket` that lets
+ * orders call it, and an orders sidecar whose egress listener (`egressSocket`) reaches it over mTLS.
+ */
+export async function startSidecarPair(
+  dir: string,
+  files: Record<string, TlsFiles>,
+  sockets: { appSocket: string; clientAppSocket: string; egressSocket: string },
+  warmConnections?: number,
+): Promise<{ serverCar: RunningSidecar; clientCar: RunningSidecar }> {
+  const server: SidecarSpec = {
+    kind: 'sidecar',
+    workload: 'products',
+    spiffeId: `${TRUST}/products`,
+    host: '127.0.0.1',
+    inboundPort: 0,
+    appSocket: sockets.appSocket,
+    allowedCallers: [`${TRUST}/orders`],
+    egress: [],
+    adminPort: 0,
+    tls: files.products,
+  };
+  const serverCar = await startSidecar(server, dir);
+  const upstream = { origin: `https://127.0.0.1:${serverCar.inboundPort}`, expectedSpiffeId: `${TRUST}/products`, ...(warmConnections === undefined ? {} : { warmConnections }) };
+  const client: SidecarSpec = {
+    kind: 'sidecar',
+    workload: 'orders',
+    spiffeId: `${TRUST}/orders`,
+    host: '127.0.0.1',
+    inboundPort: 0,
+    appSocket: sockets.clientAppSocket,
+    allowedCallers: [],
+    egress: [{ backend: 'products', socketPath: sockets.egressSocket, upstream }],
+    adminPort: 0,
+    tls: files.orders,
+  };
+  try {
+    return { serverCar, clientCar: await startSidecar(client, dir) };
+  } catch (err) {
+    await serverCar.proc.stop();
+    throw err;
+  }
+}
+
 export async function measureMeshOverhead(dir: string, shape: LoadShape, handshakeShape: LoadShape): Promise<MeshOverhead> {
   const { files, pem } = await makePki(dir);
-  const app = await startService('products');
+  const app = await startService('products', dir);
   // The sidecar's app listens on its private Unix socket, as in the stack; `app` above (TCP) is the direct baseline.
   const appSocket = path.join(dir, 'products-app.sock');
-  const meshApp = await startService('products', { SOCKET_PATH: appSocket });
+  const meshApp = await startService('products', dir, { SOCKET_PATH: appSocket });
   try {
     const appOrigin = `http://127.0.0.1:${app.port}`;
-    const server: SidecarSpec = {
-      kind: 'sidecar',
-      workload: 'products',
-      spiffeId: `${TRUST}/products`,
-      host: '127.0.0.1',
-      inboundPort: 0,
-      appSocket,
-      allowedCallers: [`${TRUST}/orders`],
-      egress: [],
-      adminPort: 0,
-      tls: files.products,
-    };
-    const serverCar = await startSidecar(server, dir);
-    const client: SidecarSpec = {
-      kind: 'sidecar',
-      workload: 'orders',
-      spiffeId: `${TRUST}/orders`,
-      host: '127.0.0.1',
-      inboundPort: 0,
-      appSocket,
-      allowedCallers: [],
-      egress: [{ backend: 'products', socketPath: path.join(dir, 'orders-to-products.sock'), upstream: { origin: `https://127.0.0.1:${serverCar.inboundPort}`, expectedSpiffeId: `${TRUST}/products` } }],
-      adminPort: 0,
-      tls: files.orders,
-    };
-    const clientCar = await startSidecar(client, dir);
+    const { serverCar, clientCar } = await startSidecarPair(dir, files, { appSocket, clientAppSocket: appSocket, egressSocket: path.join(dir, 'orders-to-products.sock') });
     try {
       const direct = await runClosedLoop({ origin: appOrigin, path: '/products', ...shape });
+      const pids = { 'products-sidecar': serverCar.proc.child.pid ?? 0, products: meshApp.proc.child.pid ?? 0, bench: process.pid };
+      const hopBefore = snapshot(pids);
       const meshHop = await runClosedLoop({ origin: 'http://localhost', socketPath: clientCar.egress.products, path: '/products', ...shape });
+      const cpuMsPerHopRequest = cpuPerRequest(hopBefore, snapshot(pids), meshHop.count + meshHop.errors + shape.warmupCount);
       const newPlainConnection = await runClosedLoop({ origin: appOrigin, path: '/products', ...handshakeShape, newConnectionPerRequest: true });
       // The bench plays the orders sidecar: its certificate, the mesh CA, and the SPIFFE ID check.
       // One secure context for all connections, so the client does not re-parse PEM per request
       // and the figure is the handshake itself (both ends' crypto), not the bench's set-up.
       const secureContext = createSecureContext({ ca: pem.orders.ca, cert: pem.orders.cert, key: pem.orders.key });
-      const pids = { 'products-sidecar': serverCar.proc.child.pid ?? 0, products: meshApp.proc.child.pid ?? 0, bench: process.pid };
       const before = snapshot(pids);
       const newMtlsConnection = await runClosedLoop({
         origin: `https://127.0.0.1:${serverCar.inboundPort}`,
@@ -109,8 +139,16 @@ export async function measureMeshOverhead(dir: string, shape: LoadShape, handsha
         },
       });
       const cpuMsPerHandshake = cpuPerRequest(before, snapshot(pids), newMtlsConnection.count + newMtlsConnection.errors + handshakeShape.warmupCount);
+      // After the loads, so the 6 s of openssl speed do not compete with them.
+      const openssl = await measureOpensslSpeed(2);
+      const opensslServer = await measureOpensslHandshakes(files.products, files.orders, 3, cpuMs);
+      const serverMs = cpuMsPerHandshake['products-sidecar'];
       return {
         cpuMsPerHandshake,
+        cpuMsPerHopRequest,
+        openssl,
+        opensslServer,
+        handshakeVsOpenssl: typeof openssl === 'string' || serverMs === undefined ? NaN : ratio(serverMs, openssl.expectedServerMsPerHandshake),
         direct,
         meshHop,
         newPlainConnection,

@@ -3,6 +3,7 @@
  * that says they listen, and all stopped at the end (also on error) through one registry.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 export interface Started {
@@ -22,6 +23,13 @@ export interface SpawnOptions {
   name: string;
   /** Resolve at once: the caller checks readiness itself (e.g. by connecting). */
   manualReady?: boolean;
+  /**
+   * Send stdout and stderr to this file, as the local supervisor does, instead of pipes the bench
+   * reads: a process that logs every request (the gateway's access log) then pays one write(2) to
+   * a file per line, not a pipe write that blocks while the busy bench client has not read the
+   * previous lines, and the client does not spend its CPU splitting those lines.
+   */
+  logFile?: string;
 }
 
 const live = new Set<Started>();
@@ -45,7 +53,10 @@ async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
 
 /** Starts a process and resolves once it reports ready; rejects (and kills it) on exit or timeout. */
 export function startProcess(opts: SpawnOptions): Promise<Started> {
-  const child = spawn(opts.command, opts.args, { env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Truncated: readiness is read from this file, so an earlier process's "listening" line must not be in it.
+  const fd = opts.logFile ? openSync(opts.logFile, 'w', 0o600) : undefined;
+  const child = spawn(opts.command, opts.args, { env: opts.env ?? process.env, stdio: fd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', fd, fd] });
+  if (fd !== undefined) closeSync(fd);
   const tail: string[] = [];
   const started: Started = {
     child,
@@ -81,13 +92,37 @@ export function startProcess(opts: SpawnOptions): Promise<Started> {
       clearTimeout(timer);
       resolve(started);
     }
-    for (const stream of [child.stdout!, child.stderr!]) {
-      // Keep reading after ready too (access logs), or the child blocks on a full pipe.
-      createInterface({ input: stream }).on('line', onLine);
+    if (opts.logFile) watchLogFile(opts.logFile, onLine, () => done);
+    else {
+      for (const stream of [child.stdout!, child.stderr!]) {
+        // Keep reading after ready too (access logs), or the child blocks on a full pipe.
+        createInterface({ input: stream }).on('line', onLine);
+      }
     }
     child.once('error', (err) => fail(err));
     child.once('exit', (code, signal) => fail(new Error(`${opts.name} exited (${code ?? signal}) before it was ready`)));
   });
+}
+
+/** Hands each new complete line of a log file to onLine, every 10 ms, until stop() says so. */
+function watchLogFile(file: string, onLine: (line: string) => void, stop: () => boolean): void {
+  let seen = 0;
+  const poll = () => {
+    if (stop()) return;
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // not there yet
+    }
+    const end = text.lastIndexOf('\n') + 1;
+    if (end > seen) {
+      for (const line of text.slice(seen, end).split('\n')) if (line) onLine(line);
+      seen = end;
+    }
+    if (!stop()) setTimeout(poll, 10);
+  };
+  poll();
 }
 
 /** Parses a JSON line and returns it when `event` matches. */

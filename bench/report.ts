@@ -25,6 +25,7 @@ export function renderReport(r: BenchResults): string {
   if (r.gateway) {
     add('GET /products direct', r.gateway.direct);
     add('  via meshgw gateway', r.gateway.gateway, r.gateway.direct);
+    add('  via gateway, all features', r.gateway.gatewayAllFeatures, r.gateway.direct);
     add('  via nginx', r.gateway.nginx, r.gateway.direct);
   }
   if (r.mesh) {
@@ -47,6 +48,20 @@ export function renderReport(r: BenchResults): string {
     out.push('', 'CPU ms per request by process (order flow stack):');
     out.push(table(['request', ...names], [['POST /orders', ...names.map((n) => o.cpuMsPerOrder[n]?.toFixed(2))], ['GET /products', ...names.map((n) => o.cpuMsPerProductsGet[n]?.toFixed(2))]]));
   }
+  if (r.sidecarPair) {
+    const p = r.sidecarPair;
+    const f = (x: { p50Ms: number; p90Ms: number; p99Ms: number; rps: number; errors: number; maxQueued: number }) => `p50 ${ms(x.p50Ms)} p90 ${ms(x.p90Ms)} p99 ${ms(x.p99Ms)} ms, ${x.rps.toFixed(0)}/s, ${x.errors} errors, max queued ${x.maxQueued}`;
+    out.push(
+      '',
+      `two sidecars, open loop ${p.shape.rps}/s over ${p.shape.connections} connections, ${p.shape.payloadBytes} B echoed, ${p.shape.durationMs / 1000} s:`,
+      `  direct        ${f(p.direct)}`,
+      `  two sidecars  ${f(p.twoSidecars)}`,
+      `  added p50 / p90 / p99: +${ms(p.added.p50Ms)} / +${ms(p.added.p90Ms)} / +${ms(p.added.p99Ms)} ms`,
+      `  sidecar RSS MiB idle ${JSON.stringify(p.rssIdleMiB)}, at load (max) ${JSON.stringify(p.rssAtLoadMiB)}; CPU ms per request ${JSON.stringify(p.cpuMsPerRequest)}`,
+    );
+  }
+  const part4 = issue13Figures(r);
+  if (part4.length) out.push('', 'issue 13 part 4 figures:', ...part4.map((l) => `  ${l}`));
   if (r.gateway?.nginxSkipped) out.push(`nginx skipped: ${r.gateway.nginxSkipped}`);
   if (r.limiter) {
     const l = r.limiter;
@@ -70,4 +85,32 @@ export function renderReport(r: BenchResults): string {
   if (r.failures.length) out.push('', ...r.failures.map((f) => `FAILED ${f.section}: ${f.error}`));
   out.push('', `total ${r.totalSeconds} s`);
   return out.join('\n');
+}
+
+const plus = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(2)} ms`);
+
+/** The figures of issue 13's overhead table, each from one run's own baselines. */
+export function issue13Figures(r: BenchResults): string[] {
+  const out: string[] = [];
+  if (r.gateway) {
+    const g = r.gateway;
+    out.push(`gateway added p50, all features: ${plus(g.addedP50Ms.gatewayAllFeatures)} (bare ${plus(g.addedP50Ms.gateway)}; nginx ${plus(g.addedP50Ms.nginx)})`);
+    out.push(`gateway throughput vs direct, all features: ${times(g.ratios.allFeaturesRps)} (bare ${times(g.ratios.gatewayRps)}; nginx ${times(g.ratios.nginxRps ?? NaN)})`);
+  }
+  if (r.sidecarPair) out.push(`two sidecars added p90 / p99 at ${r.sidecarPair.shape.rps}/s: ${plus(r.sidecarPair.added.p90Ms)} / ${plus(r.sidecarPair.added.p99Ms)}`);
+  if (r.mesh) {
+    const m = r.mesh;
+    const server = m.cpuMsPerHandshake['products-sidecar'];
+    const net = server - (m.cpuMsPerHopRequest['products-sidecar'] ?? NaN);
+    const floor = typeof m.openssl === 'string' ? m.openssl : `openssl speed floor ${m.openssl.expectedServerMsPerHandshake.toFixed(3)} ms → ${times(m.handshakeVsOpenssl)}`;
+    const lib = typeof m.opensslServer === 'string' ? m.opensslServer : `openssl s_server ${m.opensslServer.serverCpuMsPerHandshake.toFixed(2)} ms (${m.opensslServer.handshakes} handshakes)`;
+    out.push(`server CPU per full mTLS handshake: ${ms(server)} ms (less one keep-alive request: ${ms(net)} ms); ${floor}; ${lib}`);
+  }
+  if (r.sidecarPair) {
+    const p = r.sidecarPair;
+    const list = (o: Record<string, number>) => Object.values(o).map((v) => v.toFixed(1)).join(' / ');
+    out.push(`sidecar RSS idle: ${list(p.rssIdleMiB)} MiB; at ${p.shape.rps}/s: ${list(p.rssAtLoadMiB)} MiB (client / server)`);
+  }
+  if (r.orderFlow) out.push(`POST /orders full flow: ${r.orderFlow.rps.toFixed(0)} orders/s`);
+  return out;
 }

@@ -3,10 +3,11 @@ import type { LimiterExactness, ThrottleCost } from './limiter.js';
 import type { Machine } from './machine.js';
 import type { MeshOverhead } from './mesh-overhead.js';
 import type { OrderFlow } from './order-flow.js';
+import type { SidecarPair } from './sidecar-pair.js';
 import type { Startup } from './startup.js';
 
-export type Section = 'gateway' | 'mesh' | 'orders' | 'limiter' | 'startup';
-export const SECTIONS: readonly Section[] = ['gateway', 'mesh', 'orders', 'limiter', 'startup'];
+export type Section = 'gateway' | 'mesh' | 'sidecars' | 'orders' | 'limiter' | 'startup';
+export const SECTIONS: readonly Section[] = ['gateway', 'mesh', 'sidecars', 'orders', 'limiter', 'startup'];
 
 export interface BenchResults {
   startedAt: string;
@@ -14,6 +15,7 @@ export interface BenchResults {
   settings: Record<string, unknown>;
   gateway?: GatewayOverhead;
   mesh?: MeshOverhead;
+  sidecarPair?: SidecarPair;
   orderFlow?: OrderFlow;
   limiter?: LimiterExactness;
   throttleCost?: ThrottleCost;

@@ -1,5 +1,6 @@
 /**
- * `node dist/bench/run.js [--out FILE] [--only gateway,mesh,orders,limiter,startup] [--profile DIR]`
+ * `node dist/bench/run.js [--out FILE] [--only gateway,mesh,sidecars,orders,limiter,startup] [--profile DIR]
+ *   [--gateway-node-flags "..."] [--sidecar-node-flags "..."]`
  * Runs every measurement once, prints a table and the JSON, and writes the JSON to FILE
  * (default ./bench-results.json). --profile runs the gateway and sidecars under --cpu-prof.
  * Every child process is stopped at the end, also on error or Ctrl-C.
@@ -14,6 +15,8 @@ import { describeMachine } from './machine.js';
 import { measureMeshOverhead } from './mesh-overhead.js';
 import { startNginx } from './nginx.js';
 import { measureOrderFlow } from './order-flow.js';
+import { measureSidecarPair } from './sidecar-pair.js';
+import { warmConnections } from '../src/local/plan.js';
 import { stopAll } from './procs.js';
 import { renderReport } from './report.js';
 import { type BenchResults, type Section } from './results.js';
@@ -23,6 +26,8 @@ import { nodeFlags, ROOT } from './workloads.js';
 const CONCURRENCY = 16;
 const SHAPE = { concurrency: CONCURRENCY, count: 40_000, durationMs: 4_000, warmupCount: 1_000 };
 const HANDSHAKE_SHAPE = { concurrency: 4, count: 4_000, durationMs: 3_000, warmupCount: 40 };
+/** Istio's published latency set-up (Fortio): 1 000 requests/s, 16 connections, 1 KiB payload, mTLS. */
+const PAIR_SHAPE = { rps: 1_000, connections: 16, payloadBytes: 1024, durationMs: 10_000, warmupMs: 2_000 };
 const ORDER_SHAPE = { concurrency: CONCURRENCY, count: 20_000, durationMs: 5_000, warmupCount: 200 };
 const LIMIT = { rate: 200, burst: 20, factor: 5, seconds: 10 };
 const STARTUP_RUNS = 11;
@@ -37,17 +42,22 @@ async function main(): Promise<number> {
   const out = path.resolve(arg('--out') ?? 'bench-results.json');
   const only = arg('--only')?.split(',') as Section[] | undefined;
   const profileDir = arg('--profile');
+  // Extra node flags to try on the gateway or the sidecars (e.g. --max-semi-space-size=4), space-separated.
+  nodeFlags.gateway.push(...(arg('--gateway-node-flags')?.split(' ').filter(Boolean) ?? []));
+  nodeFlags.sidecar.push(...(arg('--sidecar-node-flags')?.split(' ').filter(Boolean) ?? []));
   if (profileDir) {
-    nodeFlags.gateway = ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir, 'gateway')];
-    nodeFlags.sidecar = ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir, 'sidecar')];
+    nodeFlags.gateway.push('--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir, 'gateway'));
+    nodeFlags.sidecar.push('--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir, 'sidecar'));
   }
   const want = (s: Section) => (only ? only.includes(s) : true);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'meshgw-bench-'));
-  const base = parseConfigText(await readFile(path.join(ROOT, 'meshgw.yaml'), 'utf8'), 'meshgw.yaml').gateway;
+  const config = parseConfigText(await readFile(path.join(ROOT, 'meshgw.yaml'), 'utf8'), 'meshgw.yaml');
+  const base = config.gateway;
+  const pairShape = { ...PAIR_SHAPE, warmConnections: warmConnections(config) };
   const results: BenchResults = {
     startedAt: new Date().toISOString(),
     machine: describeMachine(),
-    settings: { closedLoop: SHAPE, handshakes: HANDSHAKE_SHAPE, orders: ORDER_SHAPE, limiter: LIMIT, startupRuns: STARTUP_RUNS, profile: profileDir ?? null },
+    settings: { closedLoop: SHAPE, handshakes: HANDSHAKE_SHAPE, sidecarPair: pairShape, orders: ORDER_SHAPE, limiter: LIMIT, startupRuns: STARTUP_RUNS, profile: profileDir ?? null, nodeFlags },
     failures: [],
     totalSeconds: 0,
   };
@@ -71,6 +81,9 @@ async function main(): Promise<number> {
     });
     await section('mesh', async () => {
       results.mesh = await measureMeshOverhead(dir, SHAPE, HANDSHAKE_SHAPE);
+    });
+    await section('sidecars', async () => {
+      results.sidecarPair = await measureSidecarPair(dir, pairShape);
     });
     await section('orders', async () => {
       results.orderFlow = await measureOrderFlow(dir, ORDER_SHAPE);

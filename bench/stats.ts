@@ -16,6 +16,7 @@ export interface LatencySummary {
   count: number;
   errors: number;
   p50Ms: number;
+  p90Ms: number;
   p99Ms: number;
   /** Answered requests per second over the measured window. */
   rps: number;
@@ -27,6 +28,7 @@ export function summarize(latenciesMs: readonly number[], errors: number, durati
     count: sorted.length,
     errors,
     p50Ms: round(percentile(sorted, 50), 3),
+    p90Ms: round(percentile(sorted, 90), 3),
     p99Ms: round(percentile(sorted, 99), 3),
     rps: durationMs > 0 ? round((sorted.length * 1000) / durationMs, 1) : NaN,
   };

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { ParameterizedContext } from 'koa';
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
@@ -10,7 +11,8 @@ import { type OrdersState, authenticate } from './authenticate.js';
 import type { BackendCallOptions } from './backend-call.js';
 import { getJson } from './backend-call.js';
 import { failBackend } from './backend-errors.js';
-import type { Order, OrderStore } from './order-store.js';
+import { idempotencyKey, requestFingerprint } from './idempotency.js';
+import type { IdempotencyClaim, IdempotentRecord, Order, OrderRepository } from './order-repository.js';
 
 export interface OrdersConfig {
   service: string;
@@ -23,7 +25,7 @@ export interface OrdersConfig {
 }
 
 export interface OrdersDeps extends ServiceDeps {
-  store: OrderStore;
+  orders: OrderRepository;
   config: OrdersConfig;
   /** The keep-alive pool for backend calls, created once by main (and closed by it). */
   dispatcher: Dispatcher;
@@ -51,9 +53,28 @@ const productSchema = z.object({
   currency: z.string().min(1),
 });
 
+function answerCreated(ctx: ParameterizedContext, order: Order, replayed: boolean): void {
+  ctx.status = 201;
+  ctx.set('location', `/orders/${order.id}`);
+  // Stripe's name for "this is the stored answer of an earlier request with this key".
+  if (replayed) ctx.set('idempotent-replayed', 'true');
+  ctx.body = order;
+}
+
+/**
+ * A key seen before: the same request gets the original 201 again (same order); another request
+ * under the same key is refused with 422, as draft-ietf-httpapi-idempotency-key-header says (Error Scenarios).
+ */
+function answerEarlier(ctx: ParameterizedContext, earlier: IdempotentRecord, claim: IdempotencyClaim): void {
+  if (earlier.fingerprint !== claim.fingerprint) {
+    return ctx.throw(422, 'this Idempotency-Key was already used with a different request', { code: 'idempotency_key_reused' });
+  }
+  answerCreated(ctx, earlier.order, true);
+}
+
 /** The orders service: creates orders for the token's user at the catalogue's price. */
 export function createApp(deps: OrdersDeps): ServiceApp {
-  const { store, config, clock } = deps;
+  const { orders, config, clock } = deps;
   const call: BackendCallOptions = {
     dispatcher: deps.dispatcher,
     timeoutMs: config.backendTimeoutMs,
@@ -66,7 +87,14 @@ export function createApp(deps: OrdersDeps): ServiceApp {
   const body = jsonBody({ limitBytes: config.maxBodyBytes });
 
   router.post('/orders', auth, body, async function createOrder(ctx) {
+    const key = idempotencyKey(ctx);
     const input = parseBody(ctx, orderInputSchema);
+    const claim = key === undefined ? undefined : { key, fingerprint: requestFingerprint({ productId: input.productId, quantity: input.quantity }) };
+    if (claim) {
+      // A retry of an order already made is answered from the store, without asking products again.
+      const earlier = await orders.findByIdempotencyKey(ctx.state.user.id, claim.key);
+      if (earlier) return answerEarlier(ctx, earlier, claim);
+    }
     const url = `${config.productsUrl}/products/${encodeURIComponent(input.productId)}`;
     const reply = await getJson(url, propagationHeaders(ctx.state), call);
     if (reply.type === 'response' && reply.status === 404) {
@@ -84,14 +112,14 @@ export function createApp(deps: OrdersDeps): ServiceApp {
       currency: product.data.currency,
       createdAt: new Date(clock.now()).toISOString(),
     };
-    store.insert(order);
-    ctx.status = 201;
-    ctx.set('location', `/orders/${order.id}`);
-    ctx.body = order;
+    const outcome = await orders.create(order, claim);
+    // A concurrent request with the same key won the write: answer what it stored.
+    if (outcome.type === 'key-exists') return answerEarlier(ctx, outcome.existing, claim!);
+    answerCreated(ctx, outcome.order, false);
   });
 
   router.get('/orders/:id', auth, async function getOrder(ctx) {
-    const order = store.findById(ctx.params.id);
+    const order = await orders.findById(ctx.params.id);
     // Someone else's order is answered exactly like a missing one: ids are not an oracle.
     if (!order || order.userId !== ctx.state.user.id) return ctx.throw(404, `no order "${ctx.params.id}"`, { code: 'order_not_found' });
     ctx.body = order;

@@ -1,9 +1,11 @@
 // Entry of the orders container / local process: env in, JSON access log out (see shared/run-service.ts).
 import { Agent, Pool } from 'undici';
-import { httpUrl, integerIn, socketPath } from '../shared/env.js';
+import { deferredRepository } from '../shared/deferred-repository.js';
+import { httpUrl, integerIn, readStorageEnv, socketPath } from '../shared/env.js';
 import { runService } from '../shared/run-service.js';
 import { createApp } from './app.js';
-import { createMemoryOrderStore } from './order-store.js';
+import type { OrderRepository } from './order-repository.js';
+import { openSqliteOrderRepository } from './order-sqlite.js';
 
 const DEFAULT_BACKEND_TIMEOUT_MS = 5000;
 
@@ -29,6 +31,14 @@ runService('orders', (env, common, deps) => {
     connect: { timeout: config.backendTimeoutMs },
     factory: (origin, opts) => new Pool(origin, { ...opts, ...(sockets.has(String(origin)) ? { socketPath: sockets.get(String(origin)) } : {}) }),
   });
-  const app = createApp({ ...deps, store: createMemoryOrderStore(), config, dispatcher });
-  return { app, close: () => dispatcher.close() };
+  const storage = readStorageEnv(env, 'orders');
+  const orders: OrderRepository =
+    storage.type === 'sqlite'
+      ? openSqliteOrderRepository(storage.file)
+      : deferredRepository(async () => {
+          const [{ createDocumentClient }, { createDynamoOrderRepository }] = await Promise.all([import('../shared/dynamodb.js'), import('./order-dynamodb.js')]);
+          return createDynamoOrderRepository(createDocumentClient(), storage.tableName);
+        });
+  const app = createApp({ ...deps, orders, config, dispatcher });
+  return { app, close: async () => void (await Promise.all([dispatcher.close(), orders.close()])) };
 });

@@ -70,3 +70,26 @@ export function readCommonEnv(env: Env, defaultName: string, defaultMaxBodyBytes
     maxBodyBytes: integerIn(env, 'MAX_BODY_BYTES', 1, 64 * 1024 * 1024, defaultMaxBodyBytes),
   };
 }
+
+/** Where a stateful service keeps its data: a SQLite file in DATA_DIR (local), or a DynamoDB table (aws). */
+export type StorageEnv = { type: 'sqlite'; file: string } | { type: 'dynamodb'; tableName: string };
+
+// DynamoDB's own rule for table names.
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/**
+ * DATA_DIR (an absolute folder, the app's own, made 0700) or DYNAMODB_TABLE, exactly one: a service
+ * with nowhere durable to write refuses to start rather than keep users and orders in memory.
+ */
+export function readStorageEnv(env: Env, service: string): StorageEnv {
+  const dataDir = env.DATA_DIR || undefined;
+  const table = env.DYNAMODB_TABLE || undefined;
+  if (dataDir && table) throw new ServiceEnvError('set DATA_DIR (SQLite) or DYNAMODB_TABLE (DynamoDB), not both');
+  if (table) {
+    if (!TABLE_NAME.test(table)) throw new ServiceEnvError(`DYNAMODB_TABLE must be a DynamoDB table name (got ${JSON.stringify(table)})`);
+    return { type: 'dynamodb', tableName: table };
+  }
+  if (!dataDir) throw new ServiceEnvError('DATA_DIR (a folder for the SQLite file) or DYNAMODB_TABLE is not set');
+  if (!dataDir.startsWith('/')) throw new ServiceEnvError(`DATA_DIR must be an absolute path (got ${JSON.stringify(dataDir)})`);
+  return { type: 'sqlite', file: `${dataDir.replace(/\/+$/, '')}/${service}.sqlite` };
+}

@@ -1,6 +1,8 @@
 import { createServer } from 'node:http';
 import { DEFAULT_MAX_BODY_BYTES } from '../../src/config/defaults.js';
+import { answerClientError } from '../../src/dataplane/client-error.js';
 import { describeAddress, handleSignals, Listener } from '../../src/dataplane/listener.js';
+import { exitWithSupervisor } from '../../src/dataplane/parent-watch.js';
 import { systemClock } from './clock.js';
 import { type CommonEnv, type Env, ServiceEnvError, integerIn, readCommonEnv } from './env.js';
 import type { ServiceApp, ServiceDeps } from './service-app.js';
@@ -39,6 +41,7 @@ export function runService(defaultName: string, build: BuildService, env: Env = 
   }
   const service = common.serviceName;
   const listener = new Listener(createServer(built.app.callback()));
+  listener.server.on('clientError', answerClientError);
   handleSignals({
     stop: async (signal) => {
       const draining = listener.drain(graceMs);
@@ -51,6 +54,7 @@ export function runService(defaultName: string, build: BuildService, env: Env = 
     // Let the event loop empty on its own: stdout lines still buffered are written first.
     exit: (code) => void (process.exitCode = code),
   });
+  exitWithSupervisor();
   listener.listen(common.listen).then(
     (bound) => lifecycle(service, 'listening', { ...bound, pid: process.pid }),
     (err: NodeJS.ErrnoException) => {

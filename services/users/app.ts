@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Router from '@koa/router';
 import { jsonBody } from '../shared/json-body.js';
 import { type ServiceApp, type ServiceDeps, createServiceApp } from '../shared/service-app.js';
@@ -7,7 +8,7 @@ import { bearerToken, refuseBearer } from '../shared/bearer.js';
 import { DEFAULT_SCRYPT_COST, type PasswordHash, hashPassword, verifyPassword } from './password.js';
 import { loginSchema, registrationSchema } from './schemas.js';
 import { signToken, verifyToken } from './token.js';
-import type { UserStore } from './user-store.js';
+import type { UserRepository } from './user-repository.js';
 
 export interface UsersConfig {
   service: string;
@@ -21,7 +22,7 @@ export interface UsersConfig {
 }
 
 export interface UsersDeps extends ServiceDeps {
-  store: UserStore;
+  users: UserRepository;
   config: UsersConfig;
 }
 
@@ -29,7 +30,7 @@ const BAD_CREDENTIALS = 'wrong username or password';
 
 /** The users service: registration, login (HS256 tokens) and "who am I" for a bearer token. */
 export function createApp(deps: UsersDeps): ServiceApp {
-  const { store, config, clock } = deps;
+  const { users, config, clock } = deps;
   const cost = config.scryptCost ?? DEFAULT_SCRYPT_COST;
   const login = loginSchema(config.tokenTtlSeconds);
   // An unknown username still costs one scrypt, so timing does not tell which usernames exist.
@@ -41,15 +42,15 @@ export function createApp(deps: UsersDeps): ServiceApp {
   router.post('/users', body, async function register(ctx) {
     const input = parseBody(ctx, registrationSchema);
     const password = await hashPassword(input.password, cost);
-    const user = store.insert(input.username, password);
-    if (!user) return ctx.throw(409, `username "${input.username}" is taken`, { code: 'username_taken' });
+    const user = { id: `u-${randomUUID()}`, username: input.username, password };
+    if ((await users.insert(user)) === 'taken') return ctx.throw(409, `username "${input.username}" is taken`, { code: 'username_taken' });
     ctx.status = 201;
     ctx.body = { id: user.id, username: user.username };
   });
 
   router.post('/users/login', body, async function logIn(ctx) {
     const input = parseBody(ctx, login);
-    const user = store.findByUsername(input.username);
+    const user = await users.findByUsername(input.username);
     const stored = user?.password ?? (await (decoy ??= hashPassword('decoy password', cost)));
     const ok = await verifyPassword(input.password, stored);
     if (!user || !ok) return ctx.throw(401, BAD_CREDENTIALS, { code: 'invalid_credentials' });
@@ -64,7 +65,7 @@ export function createApp(deps: UsersDeps): ServiceApp {
     if (!token) refuseBearer(ctx, 'missing bearer token', false);
     const check = verifyToken(token, config.tokenSecret, Math.floor(clock.now() / 1000));
     if (check.type === 'invalid') refuseBearer(ctx, check.reason === 'expired' ? 'token expired' : 'invalid token', true);
-    const user = store.findById(check.claims.sub);
+    const user = await users.findById(check.claims.sub);
     if (!user) refuseBearer(ctx, 'invalid token', true);
     ctx.body = { id: user.id, username: user.username };
   });

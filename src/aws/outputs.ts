@@ -17,6 +17,8 @@ export interface StackOutputs {
   NlbDnsName: string;
   IngressNodePort: string;
   AccessLogGroupName: string;
+  // UsersTableName, OrdersTableName: users' and orders' DynamoDB tables, read through the index
+  // signature because a stack made before they existed lacks them (`deploy` checks: deploy-command.ts).
   /** "name=id,name=id" for each API key in meshgw.yaml. */
   ApiKeyIds: string;
   /** "name=id,name=id" for each usage plan. */

@@ -57,6 +57,7 @@ export function stackParameters(cfg: MeshgwConfig, inputs: StackInputs = resolve
     StageName: cfg.gateway.stage,
     StageRateLimit: cfg.gateway.throttle.rate,
     StageBurstLimit: cfg.gateway.throttle.burst,
+    MeshNamespace: cfg.mesh.namespace,
   };
   return Object.entries(values).map(([ParameterKey, v]) => ({ ParameterKey, ParameterValue: String(v) }));
 }

@@ -86,10 +86,22 @@ export function buildProgram(): Command {
         .option('--normal-rps <n>', 'normal phase rate (default 50)')
         .option('--normal-seconds <n>', 'normal phase duration (default 10)')
         .option('--over-rps <n>', 'over-limit phase rate (default 150)')
-        .option('--over-seconds <n>', 'over-limit phase duration (default 15)'),
+        .option('--over-seconds <n>', 'over-limit phase duration (default 15)')
+        .option('--fail-on <level>', 'warn: exit 1 on warnings too (e.g. a certificate close to expiry), for CI gates')
+        .option('--cert-warn-days <days>', 'warn when the mesh CA expires within this many days (default 60)'),
       'mtls on aws',
     ),
   ).action(action(async () => (await import('./commands/verify.js')).runVerify));
+
+  aws(
+    program
+      .command('trace')
+      .description("one request's waterfall across gateway → orders → users / products (default: the slowest recent POST /orders)")
+      .argument('[request-id]', 'the x-request-id of an answer (local), or an X-Ray trace id or API Gateway request id (aws)')
+      .addOption(target())
+      .option('--html <file>', 'also write the waterfall as a self-contained HTML page')
+      .option('--since <minutes>', 'aws: how far back to search X-Ray (default 60)'),
+  ).action(action(async () => (await import('./commands/trace.js')).runTrace));
 
   aws(
     program

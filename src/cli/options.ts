@@ -9,6 +9,7 @@ import { MeshgwError } from '../errors.js';
 import type { ClusterOverride } from '../k8s/stack-cluster.js';
 import { SCENARIOS, type Scenario } from '../verify/scenarios.js';
 import type { ThrottlePhaseOptions } from '../verify/session.js';
+import { parseVerifyPolicyOptions, type VerifyPolicyOptions } from '../verify/policy-options.js';
 
 /** commander's values for one command (and the global options), before parsing. */
 export type CommanderValues = Record<string, unknown>;
@@ -47,7 +48,7 @@ export interface DeployOptions {
   cluster: ClusterOverride;
 }
 
-export interface VerifyOptions {
+export interface VerifyOptions extends VerifyPolicyOptions {
   scenarios: Scenario[];
   throttle: ThrottlePhaseOptions;
   /** Absolute path of the HTML report to write. */
@@ -83,6 +84,11 @@ export interface DoctorOptions {
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const MAX_PORT = 65_535;
+// Bounds that keep a throttle run finite and meaningful: one Node process sends every request and
+// keeps each one's outcome for the model and the report, so a huge rate × duration would fail in
+// the load generator (an "unexpected error"), not in the gateway under test.
+const MAX_RPS = 10_000;
+const MAX_PHASE_SECONDS = 3_600;
 
 function text(raw: CommanderValues, key: string): string | undefined {
   const v = raw[key];
@@ -93,16 +99,24 @@ function flag(raw: CommanderValues, key: string): boolean {
   return raw[key] === true;
 }
 
-/** Parses a numeric option, naming the flag and the accepted range on failure. */
-export function parseNumberOption(flagName: string, value: string | undefined, range: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+// Plain decimal only: Number() would also take "0x50", "1e3" or " 80", which nobody means as a port.
+const INTEGER = /^[+-]?\d+$/;
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+
+/** Parses a numeric option, naming the flag and the accepted range on failure (a usage error, exit 2). */
+export function parseNumberOption(
+  flagName: string,
+  value: string | undefined,
+  range: { min?: number; max?: number; integer?: boolean; hint?: string } = {},
+): number | undefined {
   if (value === undefined) return undefined;
-  const n = value.trim() === '' ? NaN : Number(value);
+  const n = (range.integer ? INTEGER : DECIMAL).test(value) ? Number(value) : NaN;
   const bad = !Number.isFinite(n) || (range.integer && !Number.isInteger(n)) || (range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max);
   if (bad) {
     const kind = range.integer ? 'a whole number' : 'a number';
     const bounds =
       range.min !== undefined && range.max !== undefined ? ` from ${range.min} to ${range.max}` : range.min !== undefined ? ` of at least ${range.min}` : range.max !== undefined ? ` of at most ${range.max}` : '';
-    throw new MeshgwError('USAGE', `${flagName}: expected ${kind}${bounds}, got "${value}"`);
+    throw new MeshgwError('USAGE', `${flagName}: expected ${kind}${bounds}, got "${value}"`, range.hint);
   }
   return n;
 }
@@ -128,7 +142,7 @@ function changeSet(raw: CommanderValues, config: MeshgwConfig): ChangeSetOptions
 }
 
 export function parseUpOptions(raw: CommanderValues, config: MeshgwConfig): UpOptions {
-  const port = parseNumberOption('--port', text(raw, 'port'), { min: 0, max: MAX_PORT, integer: true });
+  const port = parseNumberOption('--port', text(raw, 'port'), { min: 0, max: MAX_PORT, integer: true, hint: 'A TCP port is 1 to 65535; --port 0 picks any free port.' });
   return { ...changeSet(raw, config), ...(port !== undefined ? { port } : {}) };
 }
 
@@ -152,15 +166,15 @@ export function parseScenario(arg: string | undefined): Scenario[] {
 }
 
 export function parseThrottleOptions(raw: CommanderValues): ThrottlePhaseOptions {
-  const num = (flagName: string, key: string, min: number) => parseNumberOption(flagName, text(raw, key), { min });
+  const num = (flagName: string, key: string, min: number, max?: number) => parseNumberOption(flagName, text(raw, key), { min, ...(max !== undefined ? { max } : {}) });
   const tolerance = num('--tolerance', 'tolerance', 0);
   if (tolerance !== undefined && tolerance >= 1) throw new MeshgwError('USAGE', `--tolerance: expected a fraction below 1 (e.g. 0.05), got "${text(raw, 'tolerance')}"`);
   return {
     quick: flag(raw, 'quick'),
-    normalRps: num('--normal-rps', 'normalRps', 1),
-    normalSeconds: num('--normal-seconds', 'normalSeconds', 1),
-    overRps: num('--over-rps', 'overRps', 1),
-    overSeconds: num('--over-seconds', 'overSeconds', 1),
+    normalRps: num('--normal-rps', 'normalRps', 1, MAX_RPS),
+    normalSeconds: num('--normal-seconds', 'normalSeconds', 1, MAX_PHASE_SECONDS),
+    overRps: num('--over-rps', 'overRps', 1, MAX_RPS),
+    overSeconds: num('--over-seconds', 'overSeconds', 1, MAX_PHASE_SECONDS),
     tolerance,
   };
 }
@@ -170,6 +184,7 @@ export function parseVerifyOptions(raw: CommanderValues, arg: string | undefined
   return {
     scenarios: parseScenario(arg),
     throttle: parseThrottleOptions(raw),
+    ...parseVerifyPolicyOptions(raw),
     ...(report !== undefined ? { report: resolvePath(report) } : {}),
     aws: parseAwsTarget(raw, config),
     cluster: parseClusterOverride(raw),

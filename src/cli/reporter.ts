@@ -6,6 +6,8 @@ export type OutputMode = 'text' | 'json';
 export interface Step {
   update(text: string): void;
   succeed(text?: string): void;
+  /** Done, but with a warning (⚠): e.g. a verify check that passed below a policy threshold. Optional so that test reporters need not implement it. */
+  warn?(text?: string): void;
   fail(text?: string): void;
 }
 
@@ -41,6 +43,7 @@ export async function createReporter(mode: OutputMode, streams: ReporterStreams 
         return {
           update: (t) => void (spinner.text = t),
           succeed: (t) => void spinner.succeed(t ?? spinner.text),
+          warn: (t) => void spinner.warn(t ?? spinner.text),
           fail: (t) => void spinner.fail(t ?? spinner.text),
         };
       }
@@ -52,6 +55,7 @@ export async function createReporter(mode: OutputMode, streams: ReporterStreams 
           if (mode === 'text') err(`  ${t}`);
         },
         succeed: (t) => void (mode === 'text' && err(`✔ ${t ?? current}`)),
+        warn: (t) => void (mode === 'text' && err(`⚠ ${t ?? current}`)),
         fail: (t) => void (mode === 'text' && err(`✖ ${t ?? current}`)),
       };
     },

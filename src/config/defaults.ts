@@ -18,8 +18,13 @@ export const DEFAULT_STATE_DIR = '.meshgw';
 export const DEFAULT_REQUEST_ID_HEADER = 'x-request-id';
 export const DEFAULT_KEY_ID_HEADER = 'x-meshgw-api-key-id';
 export const DEFAULT_USAGE_PLAN_HEADER = 'x-meshgw-usage-plan';
-/** Header a sidecar sets with the caller's verified SPIFFE ID (like Envoy's x-forwarded-client-cert). */
+/** meshgw's former caller-identity header: no longer set, still stripped from every request so no stale copy reaches an app. */
 export const PEER_IDENTITY_HEADER = 'x-meshgw-peer-identity';
+/**
+ * The caller's verified certificate as the inbound sidecar sets it, in Envoy's XFCC format
+ * (By=<callee>;Hash=<sha256 of the caller's cert>;URI=<caller SPIFFE ID>): what apps read the caller from.
+ */
+export const CLIENT_CERT_HEADER = 'x-forwarded-client-cert';
 export const DEFAULT_AWS_REGION = 'us-east-1';
 /** In EKS standard support until 2027-03-27 (1.33 left it on 2026-07-29; 1.34 leaves it on 2026-12-02). */
 export const DEFAULT_KUBERNETES_VERSION = '1.35';

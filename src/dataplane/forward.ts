@@ -21,9 +21,11 @@ export interface UpstreamRequest {
   path: string;
   method: string;
   headers: Record<string, string | string[]>;
-  body: Readable | null;
+  body: Readable | Buffer | null;
   /** Bound on the answer's headers and on each gap in its body; the pool's default when unset. */
   timeoutMs?: number;
+  /** Aborts the request (and frees its connection) when the proxy gives up on the stream. */
+  signal?: AbortSignal;
 }
 
 /** Sends one request on `dispatcher`; rejects with undici's error when no answer comes. */
@@ -34,6 +36,7 @@ export function sendUpstream(dispatcher: Dispatcher, r: UpstreamRequest): Promis
     headers: r.headers,
     body: r.body,
     ...(r.timeoutMs !== undefined ? { headersTimeout: r.timeoutMs, bodyTimeout: r.timeoutMs } : {}),
+    ...(r.signal !== undefined ? { signal: r.signal } : {}),
   });
 }
 
@@ -50,6 +53,9 @@ export interface ForwardOptions {
   drop?: ReadonlySet<string>;
   /** Headers the proxy sets (they replace any copy). */
   set?: Record<string, string>;
+  /** The body to send instead of `req` itself (a stream fed from it); null for none. */
+  body?: Readable | null;
+  signal?: AbortSignal;
 }
 
 /** Sends `req` to `dispatcher` and streams the answer into `res`; never throws. */
@@ -58,7 +64,8 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
   if (opts.set) for (const name in opts.set) headers[name] = opts.set[name];
   let upstream: Dispatcher.ResponseData;
   try {
-    upstream = await sendUpstream(dispatcher, { path: req.url ?? '/', method: req.method ?? 'GET', headers, body: requestHasBody(req) ? req : null });
+    const body = opts.body !== undefined ? opts.body : requestHasBody(req) ? req : null;
+    upstream = await sendUpstream(dispatcher, { path: req.url ?? '/', method: req.method ?? 'GET', headers, body, signal: opts.signal });
   } catch (err) {
     return { type: 'failed', failure: classifyUpstreamError(err), error: describeUpstreamError(err), headersSent: false };
   }
@@ -72,13 +79,17 @@ export async function forwardRequest(req: IncomingMessage, res: ServerResponse, 
   return { type: 'proxied', status: upstream.statusCode };
 }
 
-/** Writes the JSON error body meshgw's sidecars answer with ({"error":{"code","message"}}); cuts the connection when too late. */
-export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
+/**
+ * Writes the JSON error body meshgw's sidecars answer with ({"error":{"code","message"}}); cuts the
+ * connection when too late. `close` ends the connection after the answer: needed when part of the
+ * request is still unread, since the next bytes on the connection would not start a new request.
+ */
+export function sendJsonError(res: ServerResponse, status: number, code: string, message: string, close = false): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ error: { code, message } });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...(close ? { connection: 'close' } : {}) });
   res.end(body);
 }

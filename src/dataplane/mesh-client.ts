@@ -8,6 +8,7 @@ import { Pool, type Dispatcher } from 'undici';
 import type { MeshUpstream } from './contracts.js';
 import { spiffeIdentityCheck } from './identity.js';
 import type { TlsMaterial } from './tls-material.js';
+import { meshSecureContextOptions } from './tls-settings.js';
 import { WarmConnector } from './warm-connector.js';
 
 export interface MeshClientOptions {
@@ -89,10 +90,7 @@ export class MeshClient {
     const tls =
       url.protocol === 'https:' && material
         ? {
-            ca: material.ca,
-            cert: material.cert,
-            key: material.key,
-            minVersion: 'TLSv1.2' as const,
+            ...meshSecureContextOptions(material),
             rejectUnauthorized: true,
             checkServerIdentity: spiffeIdentityCheck(upstream.expectedSpiffeId),
             // No resumption: every connection is a full mutual handshake, verified against the

@@ -22,6 +22,8 @@ export const VERIFY_ERROR_CODES: ReadonlySet<string> = new Set([
   'INVALID_PURPOSE',
   'PATH_LENGTH_EXCEEDED',
   'ERR_SSL_CERTIFICATE_VERIFY_FAILED',
+  // OpenSSL verification failures Node has no name for, e.g. a chain through a leaf that is no CA.
+  'UNSPECIFIED',
 ]);
 
 export interface UpstreamFailure {
@@ -83,6 +85,24 @@ export function upstreamTlsStat(err: unknown): UpstreamTlsStat | undefined {
     if (code.startsWith('ERR_SSL_')) return 'ssl.connection_error';
   }
   return undefined;
+}
+
+/**
+ * What a caller outside the sidecar is told about a failed upstream, in Envoy's words: never the
+ * error itself, which names internal addresses and socket paths (those stay in the sidecar's log).
+ */
+export function upstreamFailureReason(failure: UpstreamFailure): string {
+  switch (failure.code) {
+    case 'UPSTREAM_TIMEOUT':
+      return 'upstream request timeout';
+    case 'UPSTREAM_UNAVAILABLE':
+      return 'upstream connect error or disconnect/reset before headers. reset reason: connection failure';
+    case 'UPSTREAM_TLS_FAILED':
+    case 'UPSTREAM_IDENTITY_MISMATCH':
+      return 'upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error';
+    case 'UPSTREAM_RESET':
+      return 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
+  }
 }
 
 /** A one-line description: code, message and the inner cause's code. */

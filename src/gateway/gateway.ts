@@ -1,22 +1,26 @@
-import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { pipeline as pipelineCb, type Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
+import { answerClientError } from '../dataplane/client-error.js';
 import type { MeshUpstream } from '../dataplane/contracts.js';
-import { relayResponse, requestHasBody, sendUpstream } from '../dataplane/forward.js';
-import { forwardableRequestHeaders } from '../dataplane/hop-by-hop.js';
+import { requestHasBody, sendUpstream } from '../dataplane/forward.js';
+import { forwardableRequestHeaders, forwardableResponseHeaders } from '../dataplane/hop-by-hop.js';
 import { Listener } from '../dataplane/listener.js';
 import { MeshClient } from '../dataplane/mesh-client.js';
+import { relayBody } from '../dataplane/relay-body.js';
 import type { TlsMaterial } from '../dataplane/tls-material.js';
 import { rootErrorCode } from '../dataplane/upstream-errors.js';
 import { PEER_IDENTITY_HEADER } from '../config/defaults.js';
 import { formatAccessLogLine, newAccessLogRecord, type AccessLogRecord } from './access-log.js';
 import { ApiKeyStore } from './api-keys.js';
-import { BodyLimit } from './body-limit.js';
+import { readBody } from './body-limit.js';
 import { systemClock, type Clock } from './clock.js';
+import { CONNECTIONS_CHECK_INTERVAL_MS, DEFAULT_BODY_READ_TIMEOUT_MS, DEFAULT_HEADERS_TIMEOUT_MS, MAX_HEADER_BYTES, MAX_HEADER_COUNT } from './edge-limits.js';
 import * as answers from './responses.js';
+import { resolveRequestId } from './request-id.js';
 import { splitStage } from './request-target.js';
 import type { ApiKeyRecord, GatewayRoute, GatewaySpec } from './spec.js';
 import { GatewayThrottle } from './throttle.js';
+import type { QuotaStore } from './quota-store.js';
 import { resolveTrace } from './trace.js';
 
 export interface GatewayDeps {
@@ -30,8 +34,14 @@ export interface GatewayDeps {
   connectionsPerUpstream?: number;
   /** How long close() waits for in-flight requests. */
   drainTimeoutMs?: number;
+  /** Bound on reading a whole request body, from the moment the request is admitted. */
+  bodyReadTimeoutMs?: number;
+  /** Bound on receiving a request's headers (Node's server.headersTimeout). */
+  headersTimeoutMs?: number;
   /** Told about unexpected errors (bugs); main prints them to stderr. */
   onError?: (err: unknown) => void;
+  /** Where usage-plan quotas persist across restarts (memory only without it); its owner closes it after close(). */
+  quotaStore?: QuotaStore;
 }
 
 export interface GatewayHandle {
@@ -52,8 +62,6 @@ const CLIENT_KEEP_ALIVE_TIMEOUT_MS = 30_000;
 /** Idle mesh connections are kept this long (under the sidecars' inbound keep-alive). */
 const MESH_KEEP_ALIVE_MS = 300_000;
 
-function ignore(): void {}
-
 function afterPendingArrivals(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -68,7 +76,17 @@ function round1(ms: number): number {
  * (they get its id in keyIdHeader instead).
  */
 function gatewayOnlyHeaders(transform: { keyIdHeader: string; usagePlanHeader: string }): Set<string> {
-  return new Set([transform.keyIdHeader.toLowerCase(), transform.usagePlanHeader.toLowerCase(), PEER_IDENTITY_HEADER, 'x-api-key']);
+  return new Set([
+    transform.keyIdHeader.toLowerCase(),
+    transform.usagePlanHeader.toLowerCase(),
+    PEER_IDENTITY_HEADER,
+    // A client's claims about a peer certificate or its own address: the sidecar sets XFCC from the
+    // certificate it verified (as Istio's does), and the gateway's x-forwarded-for names the client.
+    'x-forwarded-client-cert',
+    'x-real-ip',
+    'forwarded',
+    'x-api-key',
+  ]);
 }
 
 /**
@@ -84,6 +102,7 @@ class Gateway {
   private readonly clock: Clock;
   private readonly timeoutMs: number;
   private readonly drainMs: number;
+  private readonly bodyTimeoutMs: number;
   /** The transform's header names, lowercased once (Node lowercases incoming header names). */
   private readonly names: { requestId: string; keyId: string; usagePlan: string };
   private readonly listener: Listener;
@@ -96,15 +115,28 @@ class Gateway {
     this.clock = deps.clock ?? systemClock;
     this.timeoutMs = deps.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS;
     this.drainMs = deps.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.bodyTimeoutMs = deps.bodyReadTimeoutMs ?? DEFAULT_BODY_READ_TIMEOUT_MS;
     this.keys = new ApiKeyStore(spec.apiKeys);
-    this.throttle = new GatewayThrottle(spec.gateway, spec.apiKeys);
+    this.throttle = new GatewayThrottle(spec.gateway, spec.apiKeys, { quotaStore: deps.quotaStore });
     this.stripped = gatewayOnlyHeaders(spec.gateway.transform);
     const t = spec.gateway.transform;
     this.names = { requestId: t.requestIdHeader.toLowerCase(), keyId: t.keyIdHeader.toLowerCase(), usagePlan: t.usagePlanHeader.toLowerCase() };
     // Longest prefix first, so the first match is the best one.
     this.routes = [...spec.routes].sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
     this.client = this.meshClient(deps.tlsMaterial);
-    this.server = http.createServer({ keepAliveTimeout: CLIENT_KEEP_ALIVE_TIMEOUT_MS }, this.onRequest);
+    const headersTimeout = deps.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    this.server = http.createServer(
+      {
+        keepAliveTimeout: CLIENT_KEEP_ALIVE_TIMEOUT_MS,
+        maxHeaderSize: MAX_HEADER_BYTES,
+        headersTimeout,
+        // A backstop behind the gateway's own body deadline, which answers first.
+        requestTimeout: headersTimeout + this.bodyTimeoutMs + 5_000,
+        connectionsCheckingInterval: CONNECTIONS_CHECK_INTERVAL_MS,
+      },
+      this.onRequest,
+    );
+    this.server.on('clientError', answerClientError);
     this.listener = new Listener(this.server);
   }
 
@@ -151,12 +183,12 @@ class Gateway {
     const epochMs = this.clock.epochMs();
     const { stage, path, query } = splitStage(req.url ?? '/');
     const requestIdHeader = this.names.requestId;
-    const suppliedId = req.headers[requestIdHeader];
-    const requestId = typeof suppliedId === 'string' && suppliedId.length > 0 ? suppliedId : randomUUID();
+    const requestId = resolveRequestId(req.headers[requestIdHeader]);
     const trace = resolveTrace(req.headers.traceparent as string | undefined, req.headers['x-amzn-trace-id'] as string | undefined, epochMs);
     const rec = newAccessLogRecord(requestId, trace.traceId, req, epochMs, stage);
     res.setHeader(requestIdHeader, requestId);
     res.setHeader('x-amzn-requestid', requestId);
+    if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) return this.answer(res, rec, answers.HEADERS_TOO_LARGE, startMs);
 
     const route = stage === this.spec.stage ? this.routeFor(path) : undefined;
     if (!route) return this.answer(res, rec, answers.MISSING_AUTHENTICATION_TOKEN, startMs);
@@ -179,11 +211,21 @@ class Gateway {
       rec.throttled = true;
       return this.answer(res, rec, verdict === 'quota' ? answers.QUOTA_EXCEEDED : answers.THROTTLED, startMs);
     }
+    const quotaRecorded = this.throttle.quotaRecorded(key?.id);
     // Requests that arrived together are all decided before any of them is proxied: the proxy work
     // waits for the check phase, after libuv has handed over every socket that was readable. Done
     // inline, each admitted request's upstream write would delay the next arrival's decision, and
     // a burst would be judged over a longer span than it arrived in (issue 13).
     await afterPendingArrivals();
+    // Write-ahead: nothing is forwarded before the quota file counts it, so a crash at any moment
+    // never lets through more than the quota allows (quota-store.ts).
+    if (quotaRecorded) {
+      try {
+        await quotaRecorded;
+      } catch {
+        return this.answer(res, rec, answers.QUOTA_NOT_RECORDED, startMs);
+      }
+    }
 
     const headers = forwardableRequestHeaders(req.headers, this.stripped);
     headers[requestIdHeader] = requestId;
@@ -195,7 +237,7 @@ class Gateway {
       headers[this.names.keyId] = key.id;
       headers[this.names.usagePlan] = key.plan;
     }
-    await this.forward(req, res, rec, route, path + query, headers, startMs);
+    await this.forward(req, res, rec, route, path + query, headers, startMs, requestId);
   }
 
   private async forward(
@@ -206,32 +248,38 @@ class Gateway {
     upstreamPath: string,
     headers: Record<string, string | string[]>,
     startMs: number,
+    requestId: string,
   ): Promise<void> {
-    let limiter: BodyLimit | undefined;
-    let body: IncomingMessage | BodyLimit | null = null;
+    let body: Buffer | null = null;
     if (requestHasBody(req)) {
-      if (req.headers['transfer-encoding'] === undefined) {
-        // A declared length was checked against maxBodyBytes already, and Node's parser never
-        // reads past it: the request streams upstream as it is, without a counting stage.
-        body = req;
-      } else {
-        limiter = new BodyLimit(this.spec.gateway.maxBodyBytes);
-        pipelineCb(req, limiter, ignore);
-        body = limiter;
+      const read = await readBody(req, this.spec.gateway.maxBodyBytes, this.bodyTimeoutMs);
+      if (read.type === 'aborted') {
+        // The client went away mid-body: there is no one to answer, and nothing went upstream.
+        res.destroy();
+        return this.writeLog(rec, startMs);
       }
+      if (read.type !== 'read') {
+        // The rest of the body is never read: close the connection after the answer.
+        res.shouldKeepAlive = false;
+        return this.answer(res, rec, read.type === 'too-large' ? answers.REQUEST_TOO_LARGE : answers.REQUEST_TIMEOUT, startMs);
+      }
+      body = read.body;
     }
     const sentMs = this.clock.nowMs();
     try {
       const upstream = await sendUpstream(this.client.dispatcher(route.service)!, { path: upstreamPath, method: rec.httpMethod, headers, body, timeoutMs: this.timeoutMs });
       rec.integrationLatency = round1(this.clock.nowMs() - sentMs);
       rec.status = upstream.statusCode;
-      await relayResponse(upstream, res);
+      const answerHeaders = forwardableResponseHeaders(upstream.headers);
+      // The gateway's request id wins over whatever the service echoed: one id end to end.
+      answerHeaders[this.names.requestId] = requestId;
+      answerHeaders['x-amzn-requestid'] = requestId;
+      res.writeHead(upstream.statusCode, answerHeaders);
+      await relayBody(upstream.body, res);
     } catch (err) {
       if (!res.headersSent) {
-        const a = limiter?.exceeded ? answers.REQUEST_TOO_LARGE : answers.answerForUpstreamError(err);
-        if (!limiter?.exceeded) rec.integrationError = rootErrorCode(err) ?? 'UNKNOWN';
-        if (limiter?.exceeded) res.shouldKeepAlive = false;
-        return this.answer(res, rec, a, startMs);
+        rec.integrationError = rootErrorCode(err) ?? 'UNKNOWN';
+        return this.answer(res, rec, answers.answerForUpstreamError(err), startMs);
       }
       // The upstream failed mid-body, or the client went away: the status is already sent, so
       // all that is left is to cut the connection rather than pretend the body was complete.

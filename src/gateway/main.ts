@@ -5,8 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { handleSignals } from '../dataplane/listener.js';
+import { exitWithSupervisor } from '../dataplane/parent-watch.js';
 import { loadTlsMaterial, type LoadedTlsMaterial } from '../dataplane/tls-material.js';
 import { createGateway } from './gateway.js';
+import { quotaFileAt } from './quota-file.js';
+import { QuotaStore } from './quota-store.js';
 import type { GatewaySpec } from './spec.js';
 
 const readText = (file: string) => readFile(file, 'utf8');
@@ -23,7 +26,15 @@ function event(name: string, fields: Record<string, unknown> = {}): void {
 async function start(specFile: string): Promise<void> {
   const spec = JSON.parse(await readFile(specFile, 'utf8')) as GatewaySpec;
   if (spec.kind !== 'gateway') throw new Error(`${specFile}: not a gateway spec (kind ${String(spec.kind)})`);
+  // A corrupt or foreign quota file stops the start here (a MeshgwError naming the file), before
+  // the gateway listens: failing closed and visibly rather than guessing at the counts.
+  const quotaStore = spec.quotaFile
+    ? await QuotaStore.open(quotaFileAt(spec.quotaFile), {
+        onWriteError: (err) => process.stderr.write(`gateway: cannot record quota use in ${spec.quotaFile}: ${(err as Error).message}; requests of keys with a quota are refused until it can\n`),
+      })
+    : undefined;
   const gateway = createGateway(spec, {
+    quotaStore,
     log: process.stdout,
     tlsMaterial: await readTls(spec),
     onError: (err) => process.stderr.write(`gateway: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`),
@@ -42,6 +53,8 @@ async function start(specFile: string): Promise<void> {
     stop: async () => {
       try {
         await gateway.close();
+        // After the drain: the exact counts are written back, the unused reservations released.
+        await quotaStore?.close();
         return 0;
       } catch (err) {
         process.stderr.write(`gateway: close failed: ${(err as Error).message}\n`);
@@ -58,7 +71,9 @@ if (!specFile) {
   process.stderr.write('usage: node dist/src/gateway/main.js <spec.json>\n');
   process.exit(2);
 }
+exitWithSupervisor();
 start(specFile).catch((err: Error) => {
-  process.stderr.write(`gateway: ${err.message}\n`);
+  const hint = (err as { hint?: string }).hint;
+  process.stderr.write(`gateway: ${err.message}\n${hint ? `  ${hint}\n` : ''}`);
   process.exit(1);
 });

@@ -18,7 +18,12 @@ export const MISSING_AUTHENTICATION_TOKEN = answer(403, 'MISSING_AUTHENTICATION_
 export const INVALID_API_KEY = answer(403, 'INVALID_API_KEY', 'Forbidden');
 export const THROTTLED = answer(429, 'THROTTLED', 'Too Many Requests');
 export const QUOTA_EXCEEDED = answer(429, 'QUOTA_EXCEEDED', 'Limit Exceeded');
+/** The quota file could not be written: the request is refused rather than forwarded uncounted. */
+export const QUOTA_NOT_RECORDED = answer(500, 'DEFAULT_5XX', 'Internal server error');
 export const REQUEST_TOO_LARGE = answer(413, 'REQUEST_TOO_LARGE', 'Request Too Long');
+// API Gateway has no response type of its own for these two: they fall under DEFAULT_4XX.
+export const REQUEST_TIMEOUT = answer(408, 'DEFAULT_4XX', 'Request Timeout');
+export const HEADERS_TOO_LARGE = answer(431, 'DEFAULT_4XX', 'Request Header Fields Too Large');
 export const INTEGRATION_FAILURE = answer(502, 'INTEGRATION_FAILURE', 'Bad Gateway');
 export const INTEGRATION_UNAVAILABLE = answer(503, 'INTEGRATION_FAILURE', 'Service Unavailable');
 export const INTEGRATION_TIMEOUT = answer(504, 'INTEGRATION_TIMEOUT', 'Endpoint request timed out');

@@ -34,4 +34,6 @@ export interface GatewaySpec {
   /** The gateway is a mesh workload: it reaches services only over mTLS with this identity. */
   tls: TlsFiles;
   spiffeId: string;
+  /** Where usage-plan quota counters persist (mode 0600), so that a restart does not reset them; memory only when unset. */
+  quotaFile?: string;
 }

@@ -2,6 +2,7 @@ import type { GatewayConfig, ThrottleConfig } from '../config/schema.js';
 import type { ApiKeyRecord } from './spec.js';
 import { ApiMethodTable, type ApiMethod } from './api-methods.js';
 import { QuotaCounter } from './quota.js';
+import type { QuotaStore } from './quota-store.js';
 import { ACCOUNT_THROTTLE } from './throttle-levels.js';
 import { admitAll, TokenBucket } from './token-bucket.js';
 
@@ -10,6 +11,8 @@ export type ThrottleVerdict = 'admitted' | 'throttled' | 'quota';
 export interface GatewayThrottleOptions {
   /** The account-level limit; API Gateway's default unless a test needs a small one. */
   account?: ThrottleConfig;
+  /** Where usage-plan quotas persist, so that a restart does not reset them; memory only without it. */
+  quotaStore?: QuotaStore;
 }
 
 /**
@@ -25,16 +28,20 @@ export class GatewayThrottle {
   private readonly keyBuckets = new Map<string, TokenBucket>();
   private readonly quotas = new Map<string, QuotaCounter>();
   private readonly scratch: TokenBucket[] = [];
+  private readonly store: QuotaStore | undefined;
 
   constructor(gateway: GatewayConfig, apiKeys: readonly ApiKeyRecord[], opts: GatewayThrottleOptions = {}) {
     this.table = new ApiMethodTable(gateway);
     const account = opts.account ?? ACCOUNT_THROTTLE;
     this.account = new TokenBucket(account.rate, account.burst);
+    this.store = opts.quotaStore;
     for (const key of apiKeys) {
       const plan = gateway.usagePlans.find((p) => p.name === key.plan);
       if (!plan) continue;
       this.keyBuckets.set(key.id, new TokenBucket(plan.throttle.rate, plan.throttle.burst));
-      if (plan.quota) this.quotas.set(key.id, new QuotaCounter(plan.quota.limit, plan.quota.period));
+      if (!plan.quota) continue;
+      const { limit, period } = plan.quota;
+      this.quotas.set(key.id, this.store ? this.store.counter(key.id, limit, period) : new QuotaCounter(limit, period));
     }
   }
 
@@ -54,6 +61,17 @@ export class GatewayThrottle {
     if (admitAll(buckets, nowMs) >= 0) return 'throttled';
     quota?.consume(epochMs);
     return 'admitted';
+  }
+
+  /**
+   * Right after admit() admitted a request of this key: a promise to await before forwarding it,
+   * settled once the quota file counts it (rejected if that write failed), or undefined when the
+   * file covers it already or nothing persists.
+   */
+  quotaRecorded(keyId: string | undefined): Promise<void> | undefined {
+    if (keyId === undefined || !this.store) return undefined;
+    const quota = this.quotas.get(keyId);
+    return quota && this.store.cover(quota);
   }
 
   private methodBucket(m: ApiMethod): TokenBucket {

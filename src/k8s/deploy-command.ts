@@ -9,6 +9,7 @@ import { createExecaRunner } from '../aws/push-runner.js';
 import { readMeshCa } from '../pki/store.js';
 import { deployMesh, renderForDeploy, type DeployResult } from './deploy.js';
 import { manifestsToYaml } from './manifests/index.js';
+import { TABLE_OUTPUTS } from './manifests/workloads.js';
 import { describeProblem } from './rollout.js';
 
 const DEFAULT_ROLLOUT_DEADLINE_MS = 10 * 60_000;
@@ -38,6 +39,17 @@ async function imagesFor(ctx: CommandContext, dryRun: boolean): Promise<Record<s
   return images;
 }
 
+/** users' and orders' DynamoDB tables from the stack outputs; undefined when the stack predates them. */
+function dataTablesFrom(outputs: Record<string, string> | undefined): Record<string, string> | undefined {
+  const tables: Record<string, string> = {};
+  for (const [service, output] of Object.entries(TABLE_OUTPUTS)) {
+    const table = outputs?.[output];
+    if (!table) return undefined;
+    tables[service] = table;
+  }
+  return tables;
+}
+
 /** `meshgw deploy`: thin wiring around deployMesh; `--dry-run` prints the manifests. */
 export async function deployToCluster(ctx: CommandContext, opts: DeployOptions): Promise<number> {
   const { config, stateDir } = ctx.loaded;
@@ -50,9 +62,18 @@ export async function deployToCluster(ctx: CommandContext, opts: DeployOptions):
   const ingressNodePort = Number(outputs?.IngressNodePort || config.aws.ingressNodePort);
   if (dryRun) {
     // Secret values are masked in the printout, so no real token secret is needed (or created) for it.
-    const objects = renderForDeploy({ config, images, ingressNodePort, tokenSecret: 'dry-run' });
+    const objects = renderForDeploy({ config, images, ingressNodePort, tokenSecret: 'dry-run', dataTables: dataTablesFrom(outputs) });
     ctx.reporter.result({ type: 'dry-run', objects: objects.length }, () => manifestsToYaml(objects));
     return ExitCode.ok;
+  }
+  const dataTables = dataTablesFrom(outputs);
+  // Without them users and orders would refuse to start in their pods: stop before touching the cluster.
+  if (!dataTables) {
+    throw new MeshgwError(
+      'STATE_MISSING',
+      `stack ${config.aws.stackName} has no ${Object.values(TABLE_OUTPUTS).join(' / ')} outputs (the users and orders DynamoDB tables)`,
+      'Run `meshgw up --target aws` again: it adds the tables to the stack and saves their names.',
+    );
   }
   const [{ createClusterApi }, { createAwsClients }, { connectStackCluster, stackClusterDeps, stackClusterName }] = await Promise.all([
     import('./client.js'),
@@ -76,7 +97,7 @@ export async function deployToCluster(ctx: CommandContext, opts: DeployOptions):
   let result: DeployResult;
   try {
     result = await deployMesh(
-      { config, images, ingressNodePort, tokenSecret, cacerts: { mode: secrets.summary.ca.type }, rollout: { deadlineMs: DEFAULT_ROLLOUT_DEADLINE_MS, pollMs: DEFAULT_POLL_MS, signal: ctx.signal } },
+      { config, images, ingressNodePort, tokenSecret, dataTables, awsRegion: opts.aws.region, cacerts: { mode: secrets.summary.ca.type }, rollout: { deadlineMs: DEFAULT_ROLLOUT_DEADLINE_MS, pollMs: DEFAULT_POLL_MS, signal: ctx.signal } },
       { api, run: createExecaRunner(ctx.signal), fetchText: downloadText },
       { onStep: (t) => step.update(t), onRollout: (p) => step.update(`rollout: ${p.map((d) => `${d.name} ${d.available}/${d.replicas}`).join(', ')}`) },
     );

@@ -15,6 +15,9 @@ export interface DeployInput {
   images: Record<string, string>;
   ingressNodePort: number;
   tokenSecret: string;
+  /** users' and orders' DynamoDB tables (stack outputs) and their region. */
+  dataTables?: Record<string, string>;
+  awsRegion?: string;
   /**
    * The mesh CA as deploy's CA step decided it (cluster-secrets.ts): `secret` is applied before istiod
    * starts when given; undefined when the step already applied it or the cluster's is kept.
@@ -32,8 +35,9 @@ export type DeployResult =
   | { type: 'deployed'; applied: string[]; pruned: string[]; istio: string; gatewayApi: string; tool?: InstallTool; caMode: string; deployments: DeploymentProgress[] }
   | { type: 'failed'; applied: string[]; pruned: string[]; deployments: DeploymentProgress[]; problems: PodProblem[] };
 
-export function renderForDeploy(input: Pick<DeployInput, 'config' | 'images' | 'ingressNodePort' | 'tokenSecret'>): K8sObject[] {
-  return renderManifests({ config: input.config, images: input.images, ingressNodePort: input.ingressNodePort, tokenSecret: input.tokenSecret });
+export function renderForDeploy(input: Pick<DeployInput, 'config' | 'images' | 'ingressNodePort' | 'tokenSecret' | 'dataTables' | 'awsRegion'>): K8sObject[] {
+  const { config, images, ingressNodePort, tokenSecret, dataTables, awsRegion } = input;
+  return renderManifests({ config, images, ingressNodePort, tokenSecret, dataTables, awsRegion });
 }
 
 export async function deployMesh(input: DeployInput, deps: Omit<MeshInstallDeps, 'onStep'>, events: DeployEvents = {}): Promise<DeployResult> {

@@ -3,7 +3,7 @@ import type { UpOptions } from '../cli/options.js';
 import { ExitCode } from '../errors.js';
 import { renderTable } from '../verify/render.js';
 import type { ApiKeyRecord } from '../gateway/spec.js';
-import { startLocalStack, stopLocalStack } from './stack.js';
+import { startLocalStack, stopLocalStack, type StopResult } from './stack.js';
 import { localStatus, type LocalStatus } from './status.js';
 
 export async function upLocal(ctx: CommandContext, opts: Pick<UpOptions, 'port'>): Promise<number> {
@@ -33,8 +33,16 @@ export async function downLocal(ctx: CommandContext): Promise<number> {
   const step = ctx.reporter.step('stopping the local stack');
   const result = await stopLocalStack(ctx.loaded.stateDir);
   step.succeed(result.type === 'stopped' ? `stopped ${result.processes} processes` : 'nothing was running');
-  ctx.reporter.result({ target: 'local', ...result }, () => (result.type === 'stopped' ? 'local stack stopped' : 'local stack was not running'));
+  ctx.reporter.result({ target: 'local', ...result }, () => renderDown(result));
   return ExitCode.ok;
+}
+
+function renderDown(result: StopResult): string {
+  if (result.type === 'not-running') return 'local stack was not running';
+  if (result.supervisor !== 'gone') return `local stack stopped${result.supervisor === 'killed' ? ' (its supervisor hung and was killed)' : ''}`;
+  // Name what was ended: these ran unwatched after their supervisor was killed.
+  const ended = result.ended.map((p) => `${p.name} (pid ${p.pid})`).join(', ');
+  return `local stack stopped: its supervisor was gone; ended the ${result.ended.length} processes it had left running: ${ended}`;
 }
 
 function renderKeys(keys: ApiKeyRecord[]): string {
@@ -55,6 +63,13 @@ function renderUp(s: LocalStatus): string {
 
 function renderStatus(s: LocalStatus): string {
   if (!s.running) return 'local stack: not running (start it with `meshgw up`)';
+  const headline =
+    s.supervisor === 'gone'
+      ? [
+          `local stack: DEGRADED, orphaned — its supervisor (pid ${s.supervisorPid}) is gone; the processes below run unwatched and nothing restarts them`,
+          '  hint: run `meshgw down` to stop them, then `meshgw up`.',
+        ]
+      : [`local stack: ${s.healthy ? 'healthy' : 'DEGRADED'} since ${s.startedAt}`];
   const rows = s.workloads.flatMap((w) =>
     w.processes.map((p) => {
       const addr = p.role === 'sidecar' ? `${w.inboundUrl} (admin ${w.adminUrl})` : w.url;
@@ -63,7 +78,7 @@ function renderStatus(s: LocalStatus): string {
     }),
   );
   return [
-    `local stack: ${s.healthy ? 'healthy' : 'DEGRADED'} since ${s.startedAt}`,
+    ...headline,
     `gateway: ${s.gatewayUrl}`,
     '',
     renderTable(['process', 'role', 'pid', 'health', 'restarts', 'address', 'identity'], rows),

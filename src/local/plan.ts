@@ -68,6 +68,11 @@ export function socketDir(stateDir: string, workload: string): string {
   return path.join(stateDir, 'local', 'sock', workload);
 }
 
+/** Where a workload's app keeps its data (mode 0700, the app's alone): users' and orders' SQLite files. */
+export function appDataDir(stateDir: string, workload: string): string {
+  return path.join(stateDir, 'local', 'data', workload);
+}
+
 function socketIn(dir: string, name: string): string {
   const file = path.join(dir, name);
   if (Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES) {
@@ -139,7 +144,10 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
       socketPath: socketIn(dir, `${backend}.sock`),
       upstream: { origin: `https://${host}:${addr.get(backend)!.inbound}`, expectedSpiffeId: spiffeId(config, backend), warmConnections: warm },
     }));
-    const env: ServiceEnv & Record<string, string> = { SOCKET_PATH: appSocket, SERVICE_NAME: svc };
+    // The app's own data folder (its SQLite file), outside the socket folder its sidecar shares;
+    // under the state dir so it outlives restarts of the app and of the stack.
+    const dataDir = appDataDir(stateDir, svc);
+    const env: ServiceEnv & Record<string, string> = { SOCKET_PATH: appSocket, SERVICE_NAME: svc, DATA_DIR: dataDir };
     if (svc === 'users') env.TOKEN_SECRET = input.tokenSecret;
     for (const e of egress) {
       // The URL names the backend (its Host header); the socket is how the app reaches it.
@@ -155,7 +163,7 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
       args: [],
       env,
       health: { url: 'http://localhost/healthz', socketPath: appSocket, require200: true },
-      privateDirs: [dir],
+      privateDirs: [dir, dataDir],
       niceness: BACKEND_NICENESS,
       logFile: path.join(logDir, `${svc}.log`),
     });
@@ -216,6 +224,7 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
     apiKeys: input.apiKeys,
     tls: gatewayTls,
     spiffeId: spiffeId(config, GATEWAY_WORKLOAD),
+    quotaFile: path.join(localDir, 'gateway-quotas.json'),
   };
   const gatewayFile = path.join(specDir, 'gateway.json');
   const gatewayBase = `http://${host}:${input.gatewayPort}`;

@@ -13,6 +13,8 @@ export interface ProcessState {
   restarts: number;
   lastExit?: { code: number | null; signal: string | null; at: string };
   logFile: string;
+  /** The OS's start time of `pid` (see process-table.ts): a recycled pid never matches it. */
+  startIdentity?: string;
 }
 
 /** A workload as `status` shows it: its app, its sidecar and their addresses. */
@@ -39,6 +41,13 @@ export interface LocalRunState {
   configFile: string;
   startedAt: string;
   supervisorPid: number;
+  /** The supervisor's start time as the OS reports it: tells it from a process that got its pid later. */
+  supervisorIdentity?: string;
+  /**
+   * The process group of the supervisor and everything it starts (`up` starts the supervisor as a
+   * group leader): `status` and `down` find the stack's processes by it even without the supervisor.
+   */
+  processGroup?: number;
   /** The invoke URL, stage included: http://127.0.0.1:8080/prod */
   gatewayUrl: string;
   ready: boolean;

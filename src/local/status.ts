@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
 import { isHealthy, probeHttp, type HttpTarget } from './health.js';
 import type { ApiKeyRecord } from '../gateway/spec.js';
-import { findRunningStack } from './stack.js';
+import { findRunningStack, inspectLocalStack } from './stack.js';
+import type { ProcessTable } from './process-table.js';
 import { readApiKeys, type ProcessState, type WorkloadHealth, type WorkloadState } from './state.js';
 
 export interface CertificateStatus {
@@ -22,8 +23,14 @@ export interface WorkloadStatus extends Omit<WorkloadState, 'tls' | 'processes'>
 /** `meshgw status --output json` on the local target (a stable shape: fields are only added). */
 export interface LocalStatus {
   target: 'local';
+  /** Whether any process of the stack runs (also true when its supervisor is gone: see `supervisor`). */
   running: boolean;
   healthy: boolean;
+  /**
+   * running: the supervisor watches the stack; gone: it was killed and the processes it left run
+   * unwatched (`meshgw down` ends them); null: nothing runs.
+   */
+  supervisor: 'running' | 'gone' | null;
   gatewayUrl: string | null;
   startedAt: string | null;
   supervisorPid: number | null;
@@ -54,16 +61,22 @@ function healthTarget(p: ProcessState, w: { url: string; adminUrl?: string; appS
 }
 
 /** What is running now, probed live rather than trusted from the state file. */
-export async function localStatus(loaded: LoadedConfig): Promise<LocalStatus> {
-  const run = await findRunningStack(loaded.stateDir);
+export async function localStatus(loaded: LoadedConfig, table?: ProcessTable): Promise<LocalStatus> {
+  const found = await inspectLocalStack(loaded.stateDir, table);
   const apiKeys = (await readApiKeys(loaded.stateDir)) ?? [];
-  if (!run) {
-    return { target: 'local', running: false, healthy: false, gatewayUrl: null, startedAt: null, supervisorPid: null, apiKeys, workloads: [] };
+  if (found.type === 'not-running') {
+    // Only a record that nothing alive matches is removed (findRunningStack decides).
+    if (found.staleRecord) await findRunningStack(loaded.stateDir, table);
+    return { target: 'local', running: false, healthy: false, supervisor: null, gatewayUrl: null, startedAt: null, supervisorPid: null, apiKeys, workloads: [] };
   }
+  const { run } = found;
+  const alive = new Set(found.processes.map((p) => p.pid));
   const workloads = await Promise.all(
     run.workloads.map(async (w): Promise<WorkloadStatus> => {
       const processes = await Promise.all(
         w.processes.map(async (p) => {
+          // A recorded pid that is not the stack's any more is shown as gone, never probed as if it were.
+          if (found.type === 'orphaned' && p.pid && !alive.has(p.pid)) return { ...p, pid: null, live: 'stopped' as const };
           const live: WorkloadHealth = p.pid ? (isHealthy(await probeHttp(healthTarget(p, w)), p.role !== 'gateway') ? 'healthy' : 'unhealthy') : p.health;
           return { ...p, live };
         }),
@@ -82,6 +95,7 @@ export async function localStatus(loaded: LoadedConfig): Promise<LocalStatus> {
       };
     }),
   );
-  const healthy = run.ready && workloads.every((w) => w.processes.every((p) => p.live === 'healthy'));
-  return { target: 'local', running: true, healthy, gatewayUrl: run.gatewayUrl, startedAt: run.startedAt, supervisorPid: run.supervisorPid, apiKeys, workloads };
+  const supervised = found.type === 'running';
+  const healthy = supervised && run.ready && workloads.every((w) => w.processes.every((p) => p.live === 'healthy'));
+  return { target: 'local', running: true, healthy, supervisor: supervised ? 'running' : 'gone', gatewayUrl: run.gatewayUrl, startedAt: run.startedAt, supervisorPid: run.supervisorPid, apiKeys, workloads };
 }

@@ -3,8 +3,10 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import path from 'node:path';
+import { SUPERVISOR_PIPE_ENV } from '../dataplane/parent-watch.js';
 import { isHealthy, probeHttp } from './health.js';
 import type { ProcessPlan } from './plan.js';
+import { systemProcessTable, type ProcessTable } from './process-table.js';
 import type { ProcessState } from './state.js';
 
 export type SpawnFn = (command: string, args: string[], options: SpawnOptions) => ChildProcess;
@@ -21,6 +23,8 @@ export interface SupervisorOptions {
   stopGraceMs?: number;
   /** Called whenever a process changes state (start, health, exit, restart). */
   onChange?: (states: ProcessState[]) => void;
+  /** Where each child's start time is read, so a later `down` never signals a recycled pid. */
+  processTable?: ProcessTable;
 }
 
 export class StartupError extends Error {
@@ -53,10 +57,12 @@ export class Supervisor {
   private readonly managed: Managed[];
   private stopping = false;
   private readonly spawn: SpawnFn;
-  private readonly opts: Required<Omit<SupervisorOptions, 'spawn' | 'onChange'>> & Pick<SupervisorOptions, 'onChange'>;
+  private readonly processTable: ProcessTable;
+  private readonly opts: Required<Omit<SupervisorOptions, 'spawn' | 'onChange' | 'processTable'>> & Pick<SupervisorOptions, 'onChange'>;
 
   constructor(plans: ProcessPlan[], options: SupervisorOptions = {}) {
     this.spawn = options.spawn ?? nodeSpawn;
+    this.processTable = options.processTable ?? systemProcessTable();
     this.opts = {
       startTimeoutMs: options.startTimeoutMs ?? 20_000,
       pollMs: options.pollMs ?? 50,
@@ -76,9 +82,13 @@ export class Supervisor {
     return this.managed.map((m) => ({ ...m.state }));
   }
 
-  /** Starts every process in order; on a failure stops those already started and throws StartupError. */
+  /**
+   * Starts every process in order; on a failure stops those already started and throws StartupError.
+   * A stop() meanwhile cancels the rest: nothing is launched once stopping has begun.
+   */
   async start(): Promise<void> {
     for (const m of this.managed) {
+      if (this.stopping) throw new StartupError(m.plan.name, 'start-up was cancelled by a stop', []);
       this.launch(m);
       try {
         await this.waitHealthy(m);
@@ -128,8 +138,12 @@ export class Supervisor {
     const env: Record<string, string> = { NODE_ENV: 'production' };
     for (const k of INHERITED_ENV) if (process.env[k]) env[k] = process.env[k]!;
     Object.assign(env, m.plan.env);
-    const child = this.spawn(process.execPath, [m.plan.entry, ...m.plan.args], { stdio: ['ignore', fd, fd], env });
+    // stdin is a pipe we never write to: the child reads end-of-file the moment this process dies,
+    // however it dies, and exits (src/dataplane/parent-watch.ts). No child outlives its supervisor.
+    env[SUPERVISOR_PIPE_ENV] = 'stdin';
+    const child = this.spawn(process.execPath, [m.plan.entry, ...m.plan.args], { stdio: ['pipe', fd, fd], env });
     closeSync(fd);
+    child.stdin?.on('error', () => undefined); // EPIPE once the child is gone: expected
     if (child.pid && m.plan.niceness !== undefined) {
       try {
         setPriority(child.pid, m.plan.niceness);
@@ -143,12 +157,22 @@ export class Supervisor {
     this.changed();
     child.once('exit', (code, signal) => this.onExit(m, child, code, signal));
     child.once('error', () => undefined); // spawn failures surface as an exit and a failed probe
+    if (child.pid) void this.recordStartIdentity(m, child, child.pid);
+  }
+
+  private async recordStartIdentity(m: Managed, child: ChildProcess, pid: number): Promise<void> {
+    const info = await this.processTable.get(pid).catch(() => undefined);
+    // Only while the child is still the one we launched: after an exit the pid may be someone else's.
+    if (!info || m.child !== child || child.exitCode !== null || child.signalCode !== null) return;
+    m.state.startIdentity = info.startIdentity;
+    this.changed();
   }
 
   private onExit(m: Managed, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (m.child !== child) return;
     m.state.lastExit = { code, signal, at: new Date().toISOString() };
     m.state.pid = null;
+    delete m.state.startIdentity;
     m.child = undefined;
     if (this.stopping) {
       m.state.health = 'stopped';

@@ -1,12 +1,15 @@
 /** The admin listener (loopback only, plain HTTP): /stats, /config_dump and /ready as Envoy's admin has them, and /refusals (the latest inbound refusals with their TLS error codes). */
 import http from 'node:http';
 import type { Refusal } from './inbound.js';
+import type { ResolvedLimits } from './limits.js';
 import type { Counters } from './stats.js';
 
 export interface ConfigDump {
   workload: string;
   spiffeId: string;
-  inbound: { address: string; mode: 'STRICT' | 'PERMISSIVE'; minVersion: string; requestCert: boolean; rejectUnauthorized: boolean; allowedCallers: string[] };
+  inbound: { address: string; mode: 'STRICT' | 'PERMISSIVE'; minVersion: string; ciphers: string; requestCert: boolean; rejectUnauthorized: boolean; allowedCallers: string[] };
+  /** Stream timeouts and circuit-breaker bounds in force. */
+  limits: ResolvedLimits;
   egress: { backend: string; listener: string; upstream: string; expectedSpiffeId: string }[];
   certificate: { identity: string | undefined; dnsNames: string[]; notBefore: string; notAfter: string; issuer: string; fingerprint: string };
   app: string;

@@ -6,15 +6,17 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MeshClient, MeshClientEvents } from '../dataplane/mesh-client.js';
-import { forwardRequest, sendJsonError } from '../dataplane/forward.js';
+import { answerClientError } from '../dataplane/client-error.js';
 import { errorCode, upstreamTlsStat } from '../dataplane/upstream-errors.js';
-import { PEER_IDENTITY_HEADER } from '../config/defaults.js';
+import { CLIENT_CERT_HEADER, PEER_IDENTITY_HEADER } from '../config/defaults.js';
+import { forwardGuarded, type GuardedOutcome } from './guarded-forward.js';
 import type { SidecarLog } from './log.js';
 import type { EgressListener } from './spec.js';
-import { Stat, clusterStat, handshakeByPeer, type Counters } from './stats.js';
+import { Stat, clusterStat, egressStat, handshakeByPeer, type Counters } from './stats.js';
+import type { CircuitBreaker, StreamTimeouts } from './stream-guard.js';
 
-/** Only the callee's sidecar vouches for a caller: an app's own copy of the identity header is dropped. */
-const DROPPED = new Set([PEER_IDENTITY_HEADER]);
+/** Only the callee's sidecar vouches for a caller: an app's own copies of the identity headers are dropped. */
+const DROPPED = new Set([PEER_IDENTITY_HEADER, CLIENT_CERT_HEADER]);
 
 /** The mesh client's counters hook: Envoy's cluster.<backend>.ssl.* stats. */
 export function egressCounters(counters: Counters): MeshClientEvents {
@@ -36,6 +38,9 @@ export interface EgressServerOptions {
   client: () => MeshClient;
   counters: Counters;
   log: SidecarLog;
+  timeouts: StreamTimeouts;
+  /** Bounds the requests in flight to this backend (its pool's connections + max_pending_requests). */
+  breaker: CircuitBreaker;
 }
 
 export function createEgressServer(opts: EgressServerOptions): http.Server {
@@ -43,17 +48,26 @@ export function createEgressServer(opts: EgressServerOptions): http.Server {
   const backend = listener.backend;
   const total = clusterStat(backend, 'upstream_rq_total');
   const errors = clusterStat(backend, 'upstream_rq_error');
-  const forwardOptions = { drop: DROPPED };
+  const overflow = clusterStat(backend, 'upstream_rq_pending_overflow');
+  const upstreamTimeout = clusterStat(backend, 'upstream_rq_timeout');
+  const idleTimeout = egressStat(backend, 'downstream_rq_idle_timeout');
+  const requestTimeout = egressStat(backend, 'downstream_rq_timeout');
+  const guardOptions = { timeouts: opts.timeouts, breaker: opts.breaker, forward: { drop: DROPPED } };
   const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => void handle(req, res));
+
+  function count(outcome: GuardedOutcome): void {
+    if (outcome.type === 'proxied') return;
+    if (outcome.type === 'overflow') return counters.inc(overflow);
+    if (outcome.type === 'timed-out') return counters.inc(outcome.timeout === 'idle' ? idleTimeout : requestTimeout);
+    counters.inc(errors);
+    if (outcome.failure.code === 'UPSTREAM_TIMEOUT') counters.inc(upstreamTimeout);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     counters.inc(total);
-    const result = await forwardRequest(req, res, opts.client().dispatcher(backend)!, forwardOptions);
-    if (result.type === 'failed') {
-      counters.inc(errors);
-      sendJsonError(res, result.failure.status, result.failure.code, `${backend} (${listener.upstream.origin}) could not be reached over mTLS: ${result.error}`);
-    }
+    const outcome = await forwardGuarded(req, res, opts.client().dispatcher(backend)!, guardOptions);
+    count(outcome);
     log({
       event: 'request',
       direction: 'egress',
@@ -62,14 +76,16 @@ export function createEgressServer(opts: EgressServerOptions): http.Server {
       upstream: listener.upstream.expectedSpiffeId,
       method: req.method,
       path: req.url,
-      status: result.type === 'proxied' ? result.status : result.failure.status,
+      status: outcome.status,
       durationMs: Math.round((performance.now() - started) * 10) / 10,
-      ...(result.type === 'failed' ? { error: result.failure.code, detail: result.error } : {}),
+      ...(outcome.type === 'proxied' ? {} : { error: outcome.type === 'failed' ? outcome.failure.code : outcome.type }),
+      // The detail (addresses, socket paths) stays in this log; the app got Envoy's generic reason.
+      ...(outcome.type === 'failed' ? { detail: `${listener.upstream.origin}: ${outcome.detail}` } : outcome.type === 'timed-out' ? { timeout: outcome.timeout } : {}),
     });
   }
   server.on('clientError', (err, socket) => {
     log({ event: 'client-error', direction: 'egress', workload: opts.workload, backend, error: errorCode(err) });
-    socket.destroy();
+    answerClientError(err, socket);
   });
   return server;
 }

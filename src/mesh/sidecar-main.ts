@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { handleSignals } from '../dataplane/listener.js';
+import { exitWithSupervisor } from '../dataplane/parent-watch.js';
 import { jsonLineLog } from './log.js';
 import { createSidecar } from './sidecar.js';
 import type { SidecarSpec } from './spec.js';
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
   await sidecar.start();
 }
 
+exitWithSupervisor();
 main(process.argv).catch((err: unknown) => {
   // Start-up failures (a port in use, unreadable files) end the process; the supervisor shows the log tail.
   process.stdout.write(JSON.stringify({ time: new Date().toISOString(), event: 'fatal', error: (err as Error).message ?? String(err) }) + '\n');

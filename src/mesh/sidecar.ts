@@ -9,13 +9,16 @@ import { Pool } from 'undici';
 import type { MeshUpstream } from '../dataplane/contracts.js';
 import { Listener } from '../dataplane/listener.js';
 import { MeshClient } from '../dataplane/mesh-client.js';
+import { MESH_TLS_CIPHERS } from '../dataplane/tls-settings.js';
 import { loadTlsMaterial, type LoadedTlsMaterial, type ReadText } from '../dataplane/tls-material.js';
 import { createAdminServer, type ConfigDump } from './admin.js';
 import { createEgressServer, egressCounters } from './egress.js';
 import { INBOUND_KEEP_ALIVE_MS, INBOUND_MIN_VERSION, createInboundServer, reloadInbound, type InboundMode, type Refusal } from './inbound.js';
+import { resolveLimits } from './limits.js';
 import type { SidecarLog } from './log.js';
 import type { SidecarSpec } from './spec.js';
 import { Counters, seedCounters } from './stats.js';
+import { CircuitBreaker } from './stream-guard.js';
 
 export interface SidecarDeps {
   readText?: ReadText;
@@ -53,7 +56,6 @@ const DEFAULTS = { connectTimeoutMs: 5_000, requestTimeoutMs: 30_000, handshakeT
 /** Idle mesh connections are kept this long (under the inbound side's INBOUND_KEEP_ALIVE_MS). */
 const MESH_KEEP_ALIVE_MS = 300_000;
 const EGRESS_CONNECTIONS = 32;
-const APP_CONNECTIONS = 64;
 
 export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sidecar {
   const readText: ReadText = deps.readText ?? ((file) => readFile(file, 'utf8'));
@@ -65,6 +67,9 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
     handshakeTimeoutMs: deps.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
     drainTimeoutMs: deps.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs,
   };
+  const limits = resolveLimits(spec.limits);
+  const timeouts = { streamIdleTimeoutMs: limits.streamIdleTimeoutMs, requestTimeoutMs: limits.requestTimeoutMs };
+  const appBreaker = new CircuitBreaker(limits.maxConnections, limits.maxPendingRequests);
   const counters = new Counters();
   seedCounters(counters, spec.egress.map((e) => e.backend));
   const upstreams = new Map<string, MeshUpstream>(spec.egress.map((e) => [e.backend, e.upstream]));
@@ -87,7 +92,7 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
   // The hop to the app is plain HTTP on its private Unix socket: no TLS, no port anyone else can reach.
   const appPool = new Pool('http://localhost', {
     socketPath: spec.appSocket,
-    connections: APP_CONNECTIONS,
+    connections: limits.maxConnections,
     connectTimeout: t.connectTimeoutMs,
     headersTimeout: t.requestTimeoutMs,
     bodyTimeout: t.requestTimeoutMs,
@@ -103,10 +108,12 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
         address: `${spec.host}:${addresses.inboundPort}`,
         mode,
         minVersion: INBOUND_MIN_VERSION,
+        ciphers: MESH_TLS_CIPHERS,
         requestCert: true,
         rejectUnauthorized: mode === 'STRICT',
         allowedCallers: [...spec.allowedCallers].sort(),
       },
+      limits,
       egress: spec.egress.map((e) => ({ backend: e.backend, listener: e.socketPath, upstream: e.upstream.origin, expectedSpiffeId: e.upstream.expectedSpiffeId })),
       certificate: {
         identity: cert?.identity,
@@ -132,6 +139,7 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
       await c.warm();
       const server = createInboundServer({
         workload: spec.workload,
+        spiffeId: spec.spiffeId,
         allowedCallers: spec.allowedCallers,
         material: m,
         mode,
@@ -139,6 +147,8 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
         counters,
         log,
         handshakeTimeoutMs: t.handshakeTimeoutMs,
+        timeouts,
+        appBreaker,
         onRefused,
       });
       inboundServer = server;
@@ -147,7 +157,8 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
       addresses.adminPort = (await admin.listen({ host: '127.0.0.1', port: spec.adminPort })).port;
       addresses.inboundPort = (await inbound.listen({ host: spec.host, port: spec.inboundPort })).port;
       for (const e of spec.egress) {
-        const listener = new Listener(createEgressServer({ workload: spec.workload, listener: e, client: () => client!, counters, log }));
+        const breaker = new CircuitBreaker(EGRESS_CONNECTIONS, limits.maxPendingRequests);
+        const listener = new Listener(createEgressServer({ workload: spec.workload, listener: e, client: () => client!, counters, log, timeouts, breaker }));
         egress.push(listener);
         await listener.listen({ socketPath: e.socketPath });
         addresses.egress[e.backend] = e.socketPath;

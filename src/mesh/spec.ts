@@ -31,4 +31,22 @@ export interface SidecarSpec {
   /** Counters and config dump, loopback only, read-only. */
   adminPort: number;
   tls: TlsFiles;
+  /** Timeouts and circuit breaking; the defaults when absent. */
+  limits?: SidecarLimits;
+}
+
+/**
+ * Per-stream timeouts and the circuit breaker in front of the app, as Envoy's HTTP connection
+ * manager and cluster circuit breakers name them. Every field is optional: the defaults in
+ * limits.ts apply (tests shrink them).
+ */
+export interface SidecarLimits {
+  /** Envoy's stream_idle_timeout: a request with no bytes moving either way for this long is answered 408/504 and closed. */
+  streamIdleTimeoutMs?: number;
+  /** Envoy's request_timeout: the whole request must have arrived within this time, or it is answered 408. */
+  requestTimeoutMs?: number;
+  /** Envoy's circuit breaker max_connections: connections at most to the app. */
+  maxConnections?: number;
+  /** Envoy's circuit breaker max_pending_requests: requests waiting for a connection (to the app, or to one backend); beyond it, 503 at once. */
+  maxPendingRequests?: number;
 }

@@ -15,9 +15,15 @@ export const Stat = {
   rbacDenied: 'rbac.denied',
   inboundRequests: 'http.inbound.rq_total',
   inboundAppErrors: 'http.inbound.upstream_rq_error',
+  /** Envoy's HTTP connection manager: requests cut by stream_idle_timeout / request_timeout. */
+  downstreamIdleTimeout: 'http.inbound.downstream_rq_idle_timeout',
+  downstreamTimeout: 'http.inbound.downstream_rq_timeout',
+  /** The app behind the inbound listener, as Istio's inbound cluster: circuit-breaker overflows and answers that came too late. */
+  appPendingOverflow: 'cluster.inbound.upstream_rq_pending_overflow',
+  appTimeout: 'cluster.inbound.upstream_rq_timeout',
 } as const;
 
-export type TlsRefusalStat = typeof Stat.connectionError | typeof Stat.failVerifyNoCert | typeof Stat.failVerifyError;
+export type TlsRefusalStat = typeof Stat.connectionError | typeof Stat.failVerifyNoCert | typeof Stat.failVerifyError | typeof Stat.failVerifySan;
 
 /** Successful mutual handshakes from one peer identity (inbound). */
 export function handshakeByPeer(spiffeId: string): string {
@@ -32,6 +38,11 @@ export function allowedByPeer(spiffeId: string): string {
 /** Egress counters live under the upstream cluster's name, as Envoy's cluster.<name>.* stats do. */
 export function clusterStat(backend: string, stat: string): string {
   return `cluster.${backend}.${stat}`;
+}
+
+/** Counters of the egress listener for one backend (Envoy's per-listener http.<stat_prefix>.* stats). */
+export function egressStat(backend: string, stat: string): string {
+  return `http.egress.${backend}.${stat}`;
 }
 
 export class Counters {
@@ -55,6 +66,9 @@ export class Counters {
 export function seedCounters(counters: Counters, backends: string[]): void {
   for (const name of Object.values(Stat)) counters.inc(name, 0);
   for (const b of backends) {
-    for (const s of [Stat.handshake, Stat.failVerifySan, Stat.failVerifyError, Stat.connectionError, 'upstream_rq_total', 'upstream_rq_error']) counters.inc(clusterStat(b, s), 0);
+    for (const s of [Stat.handshake, Stat.failVerifySan, Stat.failVerifyError, Stat.connectionError, 'upstream_rq_total', 'upstream_rq_error', 'upstream_rq_pending_overflow', 'upstream_rq_timeout']) {
+      counters.inc(clusterStat(b, s), 0);
+    }
+    for (const s of ['downstream_rq_idle_timeout', 'downstream_rq_timeout']) counters.inc(egressStat(b, s), 0);
   }
 }

@@ -10,6 +10,11 @@ export interface CheckResult {
   hint?: string;
   /** Figures for --output json (counts, latencies, counters). */
   data?: Record<string, unknown>;
+  /**
+   * Passed, but crossed a policy threshold (a certificate close to expiry): shown as ⚠ and counted
+   * apart, so the scenario still passes unless the run was asked to fail on warnings (--fail-on warn).
+   */
+  warn?: boolean;
 }
 
 export interface Check<Ctx> {
@@ -22,10 +27,13 @@ export interface Check<Ctx> {
   run(ctx: Ctx): Promise<CheckResult>;
 }
 
+/** 'warn' passed below a policy threshold; only --fail-on warn turns it into a failed run. */
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
+
 export interface CheckOutcome {
   id: string;
   title: string;
-  status: 'pass' | 'fail' | 'skip';
+  status: CheckStatus;
   detail: string;
   hint?: string;
   durationMs: number;
@@ -35,7 +43,10 @@ export interface CheckOutcome {
 export interface ScenarioReport {
   scenario: string;
   target: 'local' | 'aws';
+  /** No check failed (warnings do not fail a scenario; see --fail-on). */
   ok: boolean;
+  /** How many checks passed with a warning (runChecks always sets it). */
+  warnings?: number;
   checks: CheckOutcome[];
 }
 
@@ -75,17 +86,17 @@ export async function runChecks<Ctx>(
     const outcome: CheckOutcome = {
       id: check.id,
       title: check.title,
-      status: result.ok ? 'pass' : 'fail',
+      status: !result.ok ? 'fail' : result.warn ? 'warn' : 'pass',
       detail: result.detail,
       durationMs: Math.round(now() - started),
-      ...(result.hint && !result.ok ? { hint: result.hint } : {}),
+      ...(result.hint && (!result.ok || result.warn) ? { hint: result.hint } : {}),
       ...(result.data ? { data: result.data } : {}),
     };
     outcomes.push(outcome);
     events.onDone?.(outcome);
     if (!result.ok && check.fatal) skipRest = true;
   }
-  return { scenario, target, ok: outcomes.every((o) => o.status === 'pass'), checks: outcomes };
+  return { scenario, target, ok: outcomes.every((o) => o.status === 'pass' || o.status === 'warn'), warnings: outcomes.filter((o) => o.status === 'warn').length, checks: outcomes };
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, id: string): Promise<T> {

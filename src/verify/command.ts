@@ -6,6 +6,7 @@ import type { Check, ScenarioReport } from './checks.js';
 import { runChecks } from './checks.js';
 import { renderScenario } from './render.js';
 import type { Scenario } from './scenarios.js';
+import type { FailOn } from './policy-options.js';
 import { openVerifySession, type VerifySession } from './session.js';
 
 export { SCENARIOS } from './scenarios.js';
@@ -18,6 +19,10 @@ export interface VerifyRun {
   startedStack: boolean;
   scenarios: ScenarioReport[];
   report?: string;
+  /** Checks that passed with a warning, over all scenarios. */
+  warnings?: number;
+  /** 'warn' when warnings fail the run too (--fail-on warn). */
+  failOn?: FailOn;
 }
 
 /** Runs the chosen scenarios and reports them; the session decides what they run against. */
@@ -32,6 +37,7 @@ export async function runScenarios(session: VerifySession, scenarios: Scenario[]
       onDone: (o) => {
         const line = `${scenario}: ${o.title}  ${o.detail}`;
         if (o.status === 'pass') step?.succeed(line);
+        else if (o.status === 'warn') (step?.warn ?? step?.succeed)?.(line + (o.hint ? `\n    hint: ${o.hint}` : ''));
         else if (o.status === 'fail') step?.fail(line + (o.hint ? `\n    hint: ${o.hint}` : ''));
         else ctx.reporter.info(`– ${line}`);
         step = undefined;
@@ -51,7 +57,7 @@ export async function verifyCommand(ctx: CommandContext, opts: VerifyOptions): P
   } finally {
     await session.close();
   }
-  const run: VerifyRun = { ok: reports.every((r) => r.ok), target: session.target, startedStack: session.startedStack, scenarios: reports };
+  const run = verifyRun(reports, session, opts.failOn);
   if (reportFile) {
     const throttleReport = reports.find((r) => r.scenario === 'throttle');
     if (throttleReport) {
@@ -66,9 +72,17 @@ export async function verifyCommand(ctx: CommandContext, opts: VerifyOptions): P
   return run.ok ? ExitCode.ok : ExitCode.checkFailed;
 }
 
+/** The run's verdict: no failed check, and with --fail-on warn no warning either. */
+export function verifyRun(reports: ScenarioReport[], session: Pick<VerifySession, 'target' | 'startedStack'>, failOn: FailOn): VerifyRun {
+  const warnings = reports.reduce((n, r) => n + r.checks.filter((c) => c.status === 'warn').length, 0);
+  const ok = reports.every((r) => r.ok) && !(failOn === 'warn' && warnings > 0);
+  return { ok, target: session.target, startedStack: session.startedStack, scenarios: reports, warnings, failOn };
+}
+
 export function renderVerifyRun(run: VerifyRun): string {
   const parts = run.scenarios.map(renderScenario);
   if (run.report) parts.push(`report: ${run.report}`);
-  parts.push(run.ok ? 'verify: PASS' : 'verify: FAIL');
+  const warnings = run.warnings ? ` (${run.warnings} warning${run.warnings === 1 ? '' : 's'}${run.failOn === 'warn' ? ', failing the run: --fail-on warn' : ''})` : '';
+  parts.push((run.ok ? 'verify: PASS' : 'verify: FAIL') + warnings);
   return parts.join('\n\n');
 }

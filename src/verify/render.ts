@@ -1,20 +1,22 @@
 import type { CheckOutcome, ScenarioReport } from './checks.js';
 
-const MARK: Record<CheckOutcome['status'], string> = { pass: '✔', fail: '✖', skip: '–' };
+const MARK: Record<CheckOutcome['status'], string> = { pass: '✔', warn: '⚠', fail: '✖', skip: '–' };
 
 /** One line per check, as printed while a scenario runs. */
 export function renderOutcomeLine(o: CheckOutcome): string {
   const head = `${MARK[o.status]} ${o.title}`;
   const lines = [`${head}  ${o.detail}`];
-  if (o.status === 'fail' && o.hint) lines.push(`    hint: ${o.hint}`);
+  if ((o.status === 'fail' || o.status === 'warn') && o.hint) lines.push(`    hint: ${o.hint}`);
   return lines.join('\n');
 }
 
 export function renderScenario(report: ScenarioReport): string {
   const lines = [`${report.scenario} (${report.target})`];
   for (const o of report.checks) lines.push('  ' + renderOutcomeLine(o).replace(/\n/g, '\n  '));
-  const passed = report.checks.filter((c) => c.status === 'pass').length;
-  lines.push(`  ${report.ok ? 'PASS' : 'FAIL'}: ${passed}/${report.checks.length} checks passed`);
+  const passed = report.checks.filter((c) => c.status === 'pass' || c.status === 'warn').length;
+  const warnings = report.checks.filter((c) => c.status === 'warn').length;
+  const warned = warnings > 0 ? `, ${warnings} with a warning` : '';
+  lines.push(`  ${report.ok ? 'PASS' : 'FAIL'}: ${passed}/${report.checks.length} checks passed${warned}`);
   return lines.join('\n');
 }
 

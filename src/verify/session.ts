@@ -4,6 +4,7 @@ import type { VerifyOptions } from '../cli/options.js';
 import { MeshgwError } from '../errors.js';
 import type { LocalRunState } from '../local/state.js';
 import type { Check } from './checks.js';
+import type { LocalMtlsOptions } from './mtls/local-checks.js';
 import type { GatewayEndpoint, LocalMeshView } from './target.js';
 
 /** Phase rates and durations from the CLI; unset fields take the scenario's defaults. */
@@ -30,7 +31,7 @@ export async function openVerifySession(ctx: CommandContext, opts: VerifyOptions
     const { openAwsVerifySession } = await import('./aws/session.js');
     return openAwsVerifySession(ctx, opts);
   }
-  return openLocalVerifySession(ctx, opts.throttle);
+  return openLocalVerifySession(ctx, opts.throttle, { certExpiry: opts.certExpiry });
 }
 
 export function localEndpoint(ctx: CommandContext, run: LocalRunState, apiKeys: GatewayEndpoint['apiKeys']): GatewayEndpoint {
@@ -47,7 +48,7 @@ export function localMeshView(ctx: CommandContext, run: LocalRunState): LocalMes
 }
 
 /** Against the running local stack, or one started for this run (on a free port) and stopped after. */
-export async function openLocalVerifySession(ctx: CommandContext, throttle: ThrottlePhaseOptions): Promise<VerifySession> {
+export async function openLocalVerifySession(ctx: CommandContext, throttle: ThrottlePhaseOptions, mtls: LocalMtlsOptions = {}): Promise<VerifySession> {
   const { findRunningStack, startLocalStack, stopLocalStack } = await import('../local/stack.js');
   const { ensureApiKeys } = await import('../local/secrets.js');
   let run = await findRunningStack(ctx.loaded.stateDir);
@@ -75,7 +76,7 @@ export async function openLocalVerifySession(ctx: CommandContext, throttle: Thro
     async checksFor(scenario) {
       if (scenario === 'throttle') return (await import('./throttle/index.js')).throttleChecks(throttle) as Check<never>[];
       if (scenario === 'auth') return (await import('./auth/index.js')).authChecks() as Check<never>[];
-      return (await import('./mtls/index.js')).localMtlsChecks() as Check<never>[];
+      return (await import('./mtls/index.js')).localMtlsChecks(mtls) as Check<never>[];
     },
     async contextFor(scenario) {
       return scenario === 'mtls' ? { mesh, endpoint } : endpoint;

@@ -90,7 +90,7 @@ describe('AWS errors in push and aws verify', () => {
       const apigw = mockClient(APIGatewayClient);
       apigw.on(GetApiKeyCommand).rejects(expired(APIGatewayServiceException, code, message));
       try {
-        const opts = { scenarios: ['auth' as const], throttle: { quick: true }, aws, cluster: {} };
+        const opts = { scenarios: ['auth' as const], throttle: { quick: true }, failOn: 'fail' as const, certExpiry: { warnDays: 60 }, aws, cluster: {} };
         await assert.rejects(verifyCommand(s.ctx, opts), (err) => assertCredentialsError(err, code));
       } finally {
         apigw.restore();

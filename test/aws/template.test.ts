@@ -117,7 +117,7 @@ describe('the CloudFormation template', () => {
   it('has exactly the outputs StackOutputs names', async () => {
     const { template } = renderTemplate(await repoConfig(), await loadBaseTemplate());
     assert.deepEqual(Object.keys(template.Outputs).sort(), [
-      'AccessLogGroupName', 'ApiKeyIds', 'ClusterName', 'IngressNodePort', 'InvokeUrl', 'NlbDnsName', 'OrdersRepositoryUri', 'ProductsRepositoryUri', 'RestApiId', 'StageName', 'UsagePlanIds', 'UsersRepositoryUri',
+      'AccessLogGroupName', 'ApiKeyIds', 'ClusterName', 'IngressNodePort', 'InvokeUrl', 'NlbDnsName', 'OrdersRepositoryUri', 'OrdersTableName', 'ProductsRepositoryUri', 'RestApiId', 'StageName', 'UsagePlanIds', 'UsersRepositoryUri', 'UsersTableName',
     ]);
   });
 

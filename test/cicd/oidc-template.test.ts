@@ -93,6 +93,7 @@ const CREATE_ACTIONS: Record<string, string[]> = {
   'AWS::EC2::SecurityGroupIngress': ['ec2:AuthorizeSecurityGroupIngress'],
   'AWS::EC2::LaunchTemplate': ['ec2:CreateLaunchTemplate'],
   'AWS::IAM::Role': ['iam:CreateRole', 'iam:AttachRolePolicy'],
+  'AWS::DynamoDB::Table': ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:UpdateContinuousBackups', 'dynamodb:DescribeContinuousBackups', 'dynamodb:TagResource'],
   'AWS::IAM::InstanceProfile': ['iam:CreateInstanceProfile', 'iam:AddRoleToInstanceProfile'],
   'AWS::Logs::LogGroup': ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
   'AWS::EKS::Cluster': ['eks:CreateCluster', 'eks:DescribeCluster', 'iam:PassRole'],
@@ -176,9 +177,21 @@ describe('templates/github-oidc.yaml', () => {
     assert.equal(substitute(deny?.Resource, VARS), 'arn:aws-us-gov:iam::123456789012:role/github-actions/*');
   });
 
-  it('attaches only the AWS managed policies the meshgw stack uses, and never an inline policy', async () => {
+  it('attaches only the AWS managed policies the meshgw stack uses, and writes inline policies only under the DynamoDB boundary', async () => {
     const statements = roleStatements(await template());
-    assert.ok(!allows(statements, 'iam:PutRolePolicy'), 'no inline policies: they could grant anything');
+    const boundary = 'arn:aws-us-gov:iam::aws:policy/AmazonDynamoDBFullAccess_v2';
+    const inline = statements.filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => actionMatches(a, 'iam:PutRolePolicy')));
+    assert.ok(inline.length > 0, 'the users and orders roles need their inline policies');
+    for (const s of inline) {
+      // An inline policy could grant anything; the boundary caps it at DynamoDB.
+      assert.deepEqual(Object.keys(s.Condition ?? {}), ['StringEquals'], s.Sid);
+      assert.equal(substitute(s.Condition?.StringEquals['iam:PermissionsBoundary'], VARS), boundary, s.Sid);
+    }
+    const { template: rendered } = renderTemplate(await repoConfig(), await loadBaseTemplate());
+    for (const [id, r] of Object.entries(rendered.Resources)) {
+      if (r.Type !== 'AWS::IAM::Role' || r.Properties?.Policies === undefined) continue;
+      assert.equal(substitute(r.Properties.PermissionsBoundary, VARS), boundary, `${id} has inline policies, so it needs the DynamoDB boundary`);
+    }
     const attach = statements.find((s) => list(s.Action).includes('iam:AttachRolePolicy'));
     const allowed = substitute(attach?.Condition?.ArnEquals['iam:PolicyARN'], VARS) as string[];
     const { template: stack } = renderTemplate(await repoConfig(), await loadBaseTemplate());

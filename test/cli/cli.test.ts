@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { runMeshgw } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../..');
 
@@ -16,11 +17,7 @@ interface Run {
 }
 
 function meshgw(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(root, 'bin/meshgw'), ...args], { cwd, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+  return runMeshgw(args, { cwd, env });
 }
 
 describe('the meshgw command line', () => {
@@ -37,7 +34,7 @@ describe('the meshgw command line', () => {
   it('lists every command with one line each on --help and exits 0', async () => {
     const r = await meshgw(['--help'], dir);
     assert.equal(r.code, 0);
-    for (const cmd of ['up', 'push', 'deploy', 'verify', 'status', 'down', 'demo', 'certs', 'ci-role', 'doctor']) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, 'm'), cmd);
+    for (const cmd of ['up', 'push', 'deploy', 'verify', 'status', 'down', 'demo', 'certs', 'ci-role', 'doctor', 'trace']) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, 'm'), cmd);
   });
 
   it('explains a command\'s options on <command> --help', async () => {
@@ -64,10 +61,20 @@ describe('the meshgw command line', () => {
   });
 
   it('exits 2 for a port outside 0-65535 or not a whole number, naming --port', async () => {
-    for (const port of ['70000', '-1', '80.5', 'http']) {
+    for (const port of ['70000', '-1', '80.5', 'http', '0x50', '1e3', ' 80', '']) {
       const r = await meshgw(['-c', good, 'up', '--port', port], dir);
       assert.equal(r.code, 2, `${port}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`--port: expected a whole number from 0 to 65535, got "${port.replace('.', '\\.')}"`));
+      assert.match(r.stderr, /hint: A TCP port is 1 to 65535; --port 0 picks any free port\./);
+      assert.doesNotMatch(r.stderr, /unexpected error/);
+    }
+  });
+
+  it('exits 2 for a throttle rate or duration too large to run, naming the option and its bound', async () => {
+    for (const [option, value, bound] of [['--over-rps', '100000000', '10000'], ['--normal-seconds', '1e9', '3600'], ['--normal-rps', 'Infinity', '10000']]) {
+      const r = await meshgw(['-c', good, 'verify', 'throttle', option, value], dir);
+      assert.equal(r.code, 2, `${option} ${value}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`${option}: expected a number from 1 to ${bound}, got "${value}"`));
       assert.doesNotMatch(r.stderr, /unexpected error/);
     }
   });
@@ -106,7 +113,7 @@ describe('the meshgw command line', () => {
   it('exits 2 on a bad option value, naming the option', async () => {
     const r = await meshgw(['-c', good, 'verify', 'throttle', '--over-rps', 'fast'], dir);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--over-rps: expected a number of at least 1, got "fast"/);
+    assert.match(r.stderr, /--over-rps: expected a number from 1 to 10000, got "fast"/);
     const t = await meshgw(['-c', good, 'verify', 'all', '--tolerance', '5'], dir);
     assert.equal(t.code, 2);
     assert.match(t.stderr, /--tolerance: expected a fraction below 1/);

@@ -29,7 +29,8 @@ describe('the local plan', () => {
     assert.equal(orders.env.SOCKET_PATH, ordersSidecar.appSocket);
     assert.equal(orders.env.PORT, undefined, 'an app gets no TCP port');
     assert.equal(path.dirname(toUsers.socketPath), path.dirname(ordersSidecar.appSocket), "orders' egress sockets share only its private folder");
-    assert.deepEqual(orders.privateDirs, [path.dirname(ordersSidecar.appSocket)]);
+    assert.equal(orders.env.DATA_DIR, '/state/local/data/orders', "orders' SQLite file lives under the state dir, in a folder of its own");
+    assert.deepEqual(orders.privateDirs, [path.dirname(ordersSidecar.appSocket), orders.env.DATA_DIR]);
     assert.notEqual(path.dirname(usersSidecar.appSocket), path.dirname(ordersSidecar.appSocket), 'each workload has its own folder');
     assert.equal(toUsers.upstream.warmConnections, config.gateway.throttle.burst * 1.5, 'the largest burst and half as many again');
     assert.equal(ordersSidecar.egress.find((e) => e.backend === 'users')!.upstream.origin, `https://127.0.0.1:${usersSidecar.inboundPort}`);

@@ -118,7 +118,7 @@ describe('the local stack', { timeout: 120_000 }, () => {
     const s = await localStatus(loaded);
     const pids = s.workloads.flatMap((w) => w.processes.map((p) => p.pid!));
     const result = await stopLocalStack(loaded.stateDir);
-    assert.deepEqual(result, { type: 'stopped', processes: 7 });
+    assert.deepEqual(result, { type: 'stopped', processes: 7, supervisor: 'stopped', ended: [] });
     assert.ok(pids.every((pid) => !isAlive(pid)), 'no process outlives down');
     const after = await localStatus(loaded);
     assert.equal(after.running, false);
@@ -142,9 +142,13 @@ describe('meshgw demo', { timeout: 180_000 }, () => {
   it('starts the stack, passes throttle, auth and mtls, stops the stack, and prints one JSON document', async () => {
     const { dir, loaded } = await scratch();
     try {
-      const { stdout } = await run(process.execPath, [path.join(root, 'bin/meshgw'), '--config', loaded.file, '--output', 'json', 'demo'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
-      const result = JSON.parse(stdout) as { ok: boolean; profile: string; startedStack: boolean; scenarios: { scenario: string; ok: boolean; checks: { status: string }[] }[] };
-      assert.equal(result.ok, true);
+      // A failed check exits 1: keep its JSON, so the assertion can name the check and its detail.
+      const { stdout } = await run(process.execPath, [path.join(root, 'bin/meshgw'), '--config', loaded.file, '--output', 'json', 'demo'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 }).catch(
+        (err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout || `{"stderr":${JSON.stringify(err.stderr ?? '')}}` }),
+      );
+      const result = JSON.parse(stdout) as { ok: boolean; profile: string; startedStack: boolean; scenarios: { scenario: string; ok: boolean; checks: { id: string; status: string; detail?: string }[] }[] };
+      const failed = (result.scenarios ?? []).flatMap((s) => s.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.detail}`));
+      assert.equal(result.ok, true, `failed checks: ${JSON.stringify(failed)} ${result.scenarios ? '' : stdout}`);
       assert.equal(result.profile, 'quick');
       assert.equal(result.startedStack, true);
       assert.deepEqual(result.scenarios.map((s) => [s.scenario, s.ok]), [['throttle', true], ['auth', true], ['mtls', true]]);

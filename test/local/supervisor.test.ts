@@ -84,6 +84,26 @@ describe('the local supervisor', () => {
     await sup.stop();
   });
 
+  it('launches nothing more once stop() is called during start(), and leaves no child running', { timeout: 60_000 }, async () => {
+    const [a, b, c] = await allocateFreePorts(3);
+    let stopping: Promise<void> | undefined;
+    // An interrupted `up` stops the daemon just as its first process turns healthy.
+    const onChange = (states: ProcessState[]) => {
+      if (!stopping && states[0].health === 'healthy') stopping = sup.stop();
+    };
+    const sup: Supervisor = new Supervisor([plan('users', a), plan('products', b), plan('orders', c)], { onChange, stopGraceMs: 2_000 });
+    const err = await sup.start().then(
+      () => assert.fail('start() succeeded although stop() was called'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof StartupError);
+    assert.match(err.reason, /cancelled/);
+    await stopping;
+    assert.equal(sup.snapshot()[0].lastExit?.code, 0, 'the first process ran and was stopped (SIGTERM, exit 0)');
+    assert.deepEqual(sup.snapshot().map((s) => [s.name, s.health, s.pid]), [['users', 'stopped', null], ['products', 'stopped', null], ['orders', 'stopped', null]]);
+    for (const port of [b, c]) await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'nothing listens where a later process would have');
+  });
+
   it('names the process that failed to start, with its last log lines, and stops the others', async () => {
     const [a, b] = await allocateFreePorts(2);
     const sup = new Supervisor([plan('products', a), plan('users', b, { FAIL_AT_START: '1' })], { startTimeoutMs: 5_000 });

@@ -50,7 +50,7 @@ describe('sidecar egress (mTLS to a backend)', () => {
   it("carries an app's request to its backend over mTLS, and the backend sees the caller's identity", async () => {
     const orders = await ordersWithEgress('users', users.inboundUrl, id('users'));
     const usersBefore = stats(users);
-    const res = await callEgress(orders.addr.egress.users, '/users/42', { headers: { 'x-meshgw-peer-identity': 'spiffe://forged' } });
+    const res = await callEgress(orders.addr.egress.users, '/users/42', { headers: { 'x-meshgw-peer-identity': 'spiffe://forged', 'x-forwarded-client-cert': 'By=spiffe://x;URI=spiffe://forged' } });
     assert.equal(res.status, 200, res.body);
     assert.equal((JSON.parse(res.body) as { peer: string }).peer, id('orders'));
     assert.equal(stats(orders)['cluster.users.ssl.handshake'], 1);
@@ -76,11 +76,13 @@ describe('sidecar egress (mTLS to a backend)', () => {
     assert.equal(usersApp.seen.length, seen, 'nothing reached the wrong app');
   });
 
-  it('answers 503 when the upstream is not listening', async () => {
-    const orders = await ordersWithEgress('users', `https://127.0.0.1:${await closedPort()}`, id('users'));
+  it("answers 503 when the upstream is not listening, without naming the upstream's address", async () => {
+    const port = await closedPort();
+    const orders = await ordersWithEgress('users', `https://127.0.0.1:${port}`, id('users'));
     const res = await callEgress(orders.addr.egress.users, '/users');
     assert.equal(res.status, 503);
     assert.equal((JSON.parse(res.body) as { error: { code: string } }).error.code, 'UPSTREAM_UNAVAILABLE');
+    assert.ok(!res.body.includes(String(port)) && !res.body.includes('ECONNREFUSED'), res.body);
     assert.equal(stats(orders)['cluster.users.upstream_rq_error'], 1);
   });
 

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TlsFiles } from '../../src/dataplane/contracts.js';
+import { xfccPeerUri } from '../../services/shared/peer-identity.js';
 import type { EgressListener, SidecarSpec } from '../../src/mesh/spec.js';
 import { createCa, issueLeaf, type IssuedCert } from '../../src/pki/issue.js';
 import { createSidecar, type Sidecar, type SidecarAddresses, type SidecarDeps } from '../../src/mesh/sidecar.js';
@@ -69,6 +70,12 @@ export function privateSocket(name: string): string {
   return path.join(socketRoot, `${++socketCount}-${name}.sock`);
 }
 
+/** The caller's SPIFFE ID as an app reads it: the URI of the XFCC its sidecar set, or null. */
+export function peerOf(req: http.IncomingMessage): string | null {
+  const xfcc = req.headers['x-forwarded-client-cert'];
+  return typeof xfcc === 'string' ? xfccPeerUri(xfcc) : null;
+}
+
 /** An app that answers 200 with a JSON echo, unless `handler` takes over; it listens on a private Unix socket. */
 export async function startApp(name: string, handler?: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void): Promise<TestApp> {
   const seen: SeenRequest[] = [];
@@ -79,7 +86,7 @@ export async function startApp(name: string, handler?: (req: http.IncomingMessag
       const body = Buffer.concat(chunks).toString('utf8');
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       if (handler) return handler(req, res, body);
-      const out = JSON.stringify({ app: name, path: req.url, peer: req.headers['x-meshgw-peer-identity'] ?? null });
+      const out = JSON.stringify({ app: name, path: req.url, peer: peerOf(req) });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(out);
     });

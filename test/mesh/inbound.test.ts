@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { X509Certificate, createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createCa, issueLeaf } from '../../src/pki/issue.js';
 import { probe } from '../../src/mesh/probe.js';
@@ -43,17 +44,23 @@ describe('sidecar inbound (STRICT mTLS)', () => {
     return out;
   }
 
-  it('passes an allowed caller to the app and overwrites a client-supplied peer identity header', async () => {
+  it('passes an allowed caller to the app with the verified XFCC, replacing the copies a client sent', async () => {
     const seenBefore = app.seen.length;
     let outcome: Awaited<ReturnType<typeof probe>> | undefined;
+    const forged = { 'x-meshgw-peer-identity': 'spiffe://evil/ns/x/sa/admin', 'x-forwarded-client-cert': 'By=spiffe://evil;Hash=00;URI=spiffe://evil/ns/x/sa/admin' };
     const d = await delta(async () => {
-      outcome = await probe({ url: orders.inboundUrl, path: '/orders', ca: pki.ca.certPem, ...gatewayCert, headers: { 'x-meshgw-peer-identity': 'spiffe://evil/ns/x/sa/admin' } });
+      outcome = await probe({ url: orders.inboundUrl, path: '/orders', ca: pki.ca.certPem, ...gatewayCert, headers: forged });
     });
     assert.equal(outcome?.type, 'response');
     assert.equal(outcome.type === 'response' && outcome.status, 200);
     assert.equal(outcome.type === 'response' && outcome.serverIdentity, id('orders'));
     assert.equal(app.seen.length, seenBefore + 1);
-    assert.equal(app.seen.at(-1)?.headers['x-meshgw-peer-identity'], id('gateway'));
+    // Envoy's SANITIZE_SET: one element, By = the callee, Hash = SHA-256 of the caller's certificate, URI = the caller.
+    const gatewayDer = new X509Certificate(gatewayCert.cert).raw;
+    const expected = `By=${id('orders')};Hash=${createHash('sha256').update(gatewayDer).digest('hex')};URI=${id('gateway')}`;
+    assert.equal(app.seen.at(-1)?.headers['x-forwarded-client-cert'], expected);
+    assert.equal(app.seen.at(-1)?.headers['x-meshgw-peer-identity'], undefined, 'the old identity header is dropped, not passed on');
+    assert.equal(outcome.type === 'response' && (JSON.parse(outcome.body) as { peer: string }).peer, id('gateway'));
     assert.equal(d['ssl.handshake'], 1);
     assert.equal(d[`ssl.handshake.peer.${id('gateway')}`], 1);
     assert.equal(d['rbac.allowed'], 1);

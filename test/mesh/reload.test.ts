@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../../src/pki/files.js';
 import { probe } from '../../src/mesh/probe.js';
 import type { TlsFiles } from '../../src/dataplane/contracts.js';
-import { callEgress, createTestPki, egressTo, id, sidecarSpec, startApp, startSidecar, type TestPki } from './fixtures.js';
+import { callEgress, createTestPki, peerOf, egressTo, id, sidecarSpec, startApp, startSidecar, type TestPki } from './fixtures.js';
 
 async function rotate(pki: TestPki, name: string, files: TlsFiles): Promise<void> {
   const next = await pki.leaf(name);
@@ -73,7 +73,7 @@ describe('certificate rotation', () => {
       if (req.url === '/slow') {
         arrived();
         void releaseP.then(() => res.end('slow done'));
-      } else res.end(String(req.headers['x-meshgw-peer-identity']));
+      } else res.end(String(peerOf(req)));
     });
     const ordersApp = await startApp('orders');
     const users = await startSidecar(sidecarSpec('users', await pki.files('users'), usersApp.socketPath, [id('orders')]));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { type OrdersUnderTest, type ServiceUnderTest, startOrders, startProducts, startUsers } from './fixtures.js';
+import { type OrdersUnderTest, type ServiceUnderTest, type ShopUnderTest, startOrders, startShop, startUsers } from './fixtures.js';
 import { type Running, call, closedPort, fakeClock, serve } from './helpers.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
@@ -11,6 +11,7 @@ describe('orders service wired to real users and products', () => {
   let users: ServiceUnderTest;
   let products: ServiceUnderTest;
   let orders: OrdersUnderTest;
+  let shop: ShopUnderTest;
   let adaToken: string;
   let bobToken: string;
 
@@ -28,17 +29,12 @@ describe('orders service wired to real users and products', () => {
   }
 
   before(async () => {
-    users = await startUsers(clock);
-    products = await startProducts(clock);
-    orders = await startOrders(clock, { usersUrl: users.url, productsUrl: products.url });
+    shop = await startShop(clock);
+    ({ users, products, orders } = shop);
     adaToken = await tokenFor('ada');
     bobToken = await tokenFor('bob');
   });
-  after(async () => {
-    await orders.close();
-    await users.close();
-    await products.close();
-  });
+  after(() => shop.close());
 
   it('logs in, lists products and creates an order priced from the catalogue', async () => {
     const listed = await call('GET', `${products.url}/products`);

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { type IncomingMessage, request } from 'node:http';
 import { createInterface } from 'node:readline';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { TOKEN_SECRET } from './fixtures.js';
 import { connectionRefused } from './helpers.js';
@@ -59,8 +62,16 @@ describe('service processes', { timeout: 15_000 }, () => {
     assert.match(p.stderr[0], /^orders: invalid environment: USERS_URL must be/);
   });
 
+  it('exits 2 naming DATA_DIR and DYNAMODB_TABLE when it has nowhere durable to keep users', async () => {
+    const p = start('users', { HOST: '127.0.0.1', PORT: '0', TOKEN_SECRET });
+    assert.equal(await p.exited, 2);
+    assert.deepEqual(p.stderr, ['users: invalid environment: DATA_DIR (a folder for the SQLite file) or DYNAMODB_TABLE is not set']);
+  });
+
   it('finishes a request in flight at SIGTERM, refuses new connections, exits 0 and printed only JSON lines', async () => {
-    const p = start('users', { HOST: '127.0.0.1', PORT: '0', TOKEN_SECRET, SERVICE_NAME: 'users' });
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'meshgw-users-'));
+    after(() => rm(dataDir, { recursive: true, force: true }));
+    const p = start('users', { HOST: '127.0.0.1', PORT: '0', TOKEN_SECRET, SERVICE_NAME: 'users', DATA_DIR: dataDir });
     const ready = await Promise.race([p.event('listening'), p.exited.then((code) => ({ exitedEarly: code }))]);
     assert.ok(!('exitedEarly' in ready), `the service exited before listening: ${p.stderr.join('\n')}`);
     const port = Number(ready.port);

@@ -77,7 +77,7 @@ describe('the middleware every service shares', () => {
       headers: {
         traceparent: `00-${TRACE_ID}-${PARENT}-01`,
         'x-request-id': 'req-log',
-        'x-meshgw-peer-identity': 'spiffe://cluster.local/ns/meshgw/sa/orders',
+        'x-forwarded-client-cert': 'By=spiffe://cluster.local/ns/meshgw/sa/demo;Hash=00;URI=spiffe://cluster.local/ns/meshgw/sa/orders',
       },
     });
     assert.equal(res.status, 200);
@@ -106,7 +106,7 @@ describe('the middleware every service shares', () => {
       const before = log.lines.length;
       const status = await new Promise<number>((resolve, reject) => {
         http
-          .request({ socketPath, path: '/healthz', headers: { 'x-meshgw-peer-identity': 'spiffe://cluster.local/ns/meshgw/sa/gateway' } }, (res) => {
+          .request({ socketPath, path: '/healthz', headers: { 'x-forwarded-client-cert': 'By=spiffe://cluster.local/ns/meshgw/sa/demo;Hash=ab12;URI=spiffe://cluster.local/ns/meshgw/sa/gateway' } }, (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode ?? 0));
           })

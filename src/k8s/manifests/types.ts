@@ -15,4 +15,8 @@ export interface RenderInput {
   images: Record<string, string>;
   ingressNodePort: number;
   replicas?: number;
+  /** Each stateful service's DynamoDB table, from the stack outputs (TABLE_OUTPUTS); placeholders when unknown (dry run). */
+  dataTables?: Record<string, string>;
+  /** Region of the tables; the config's aws.region when unset. */
+  awsRegion?: string;
 }

@@ -32,6 +32,22 @@ export function imageVersionLabel(image: string): string {
   return tag ? tag[1].slice(0, 63).replace(/[^A-Za-z0-9]+$/, '') : 'latest';
 }
 
+/** The stack output that names each stateful service's DynamoDB table (templates/meshgw-stack.yaml Outputs). */
+export const TABLE_OUTPUTS: Readonly<Record<string, string>> = { users: 'UsersTableName', orders: 'OrdersTableName' };
+
+/**
+ * Where a stateful service keeps its data in a pod: its DynamoDB table, reached with the credentials
+ * EKS Pod Identity hands its service account (the association is in the stack).
+ */
+function storageEnv(input: RenderInput, service: string): { name: string; value: string }[] {
+  const output = TABLE_OUTPUTS[service];
+  if (!output) return [];
+  return [
+    { name: 'DYNAMODB_TABLE', value: input.dataTables?.[service] ?? `<${output} output of stack ${input.config.aws.stackName}>` },
+    { name: 'AWS_REGION', value: input.awsRegion ?? input.config.aws.region },
+  ];
+}
+
 export function renderDeployment(input: RenderInput, service: string): K8sObject {
   const cfg = input.config;
   const image = input.images[service];
@@ -68,6 +84,7 @@ export function renderDeployment(input: RenderInput, service: string): K8sObject
                 { name: 'MAX_BODY_BYTES', value: String(cfg.gateway.maxBodyBytes) },
                 { name: 'TOKEN_SECRET', valueFrom: { secretKeyRef: { name: TOKEN_SECRET_NAME, key: 'token-secret' } } },
                 ...backendEnv(cfg, service),
+                ...storageEnv(input, service),
               ],
               readinessProbe: probe(2),
               livenessProbe: probe(10),

@@ -36,6 +36,8 @@ export function createExec(kc: KubeConfig): ExecFn {
 
 export function probePod(spec: ProbeSpec): K8sObject[] {
   const labels = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [APP_LABEL]: 'meshgw-probe' };
+  const account: K8sObject | undefined =
+    spec.createServiceAccount && spec.serviceAccount ? { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: spec.serviceAccount, namespace: spec.namespace, labels } } : undefined;
   const secret: K8sObject | undefined = spec.files
     ? { apiVersion: 'v1', kind: 'Secret', metadata: { name: spec.name, namespace: spec.namespace, labels }, type: 'Opaque', data: Object.fromEntries(Object.entries(spec.files).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) }
     : undefined;
@@ -65,7 +67,7 @@ export function probePod(spec: ProbeSpec): K8sObject[] {
       ...(secret ? { volumes: [{ name: 'probe', secret: { secretName: spec.name, defaultMode: 0o400 } }] } : {}),
     },
   };
-  return secret ? [secret, pod] : [pod];
+  return [...(account ? [account] : []), ...(secret ? [secret] : []), pod];
 }
 
 export function createMeshClusterAccess(api: ClusterApi, exec: ExecFn, opts: ProbeOptions): MeshClusterAccess {

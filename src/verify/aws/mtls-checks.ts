@@ -10,6 +10,9 @@ import type { K8sObject } from '../../k8s/manifests/types.js';
 import { ShopClient, describeReply, standardKey } from '../auth/shop-client.js';
 import { openSession } from '../auth/session.js';
 import type { Check, CheckResult } from '../checks.js';
+import { DEFAULT_CERT_WARN_DAYS, type CertExpiryPolicy } from '../policy-options.js';
+import { awsExpiryCheck } from './expiry-check.js';
+import { awsMatrixCheck } from './matrix-check.js';
 import { REFUSAL_COUNTERS, hasStat, outboundHandshakeCounter, rbacDeniedCounter, sumCounters, type CounterSpec } from './envoy-stats.js';
 import type { AwsMtlsContext, ProbeResult } from './mtls-context.js';
 
@@ -89,7 +92,17 @@ function policiesFor(policies: K8sObject[], service: string): K8sObject[] {
   return policies.filter((p) => ((p.spec as { selector?: { matchLabels?: Record<string, string> } })?.selector?.matchLabels ?? {})[APP] === service);
 }
 
-export function awsMtlsChecks(): Check<AwsMtlsContext>[] {
+export interface AwsMtlsOptions {
+  /** When the mesh roots warn (default: within 60 days). */
+  certExpiry?: CertExpiryPolicy;
+  now?: () => Date;
+}
+
+export function awsMtlsChecks(opts: AwsMtlsOptions = {}): Check<AwsMtlsContext>[] {
+  return [...awsMeshChecks(), awsExpiryCheck(opts.certExpiry ?? { warnDays: DEFAULT_CERT_WARN_DAYS }, opts.now ?? (() => new Date())), awsMatrixCheck()];
+}
+
+function awsMeshChecks(): Check<AwsMtlsContext>[] {
   return [
     {
       id: 'mtls.strict',

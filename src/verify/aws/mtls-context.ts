@@ -9,6 +9,8 @@ export interface ProbeSpec {
   namespace: string;
   /** ServiceAccount (its mesh identity when injected). */
   serviceAccount?: string;
+  /** Create that ServiceAccount for the probe and delete it after (an identity no manifest declares). */
+  createServiceAccount?: boolean;
   /** Whether Istio injects a sidecar (false: the pod talks plaintext or its own TLS). */
   sidecar: boolean;
   /** Shell script run by the probe container (sh -c). */

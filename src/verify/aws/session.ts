@@ -43,7 +43,7 @@ export async function openAwsVerifySession(ctx: CommandContext, opts: VerifyOpti
         return [...phases, accessLogCheck({ tally, deadlineMs: ACCESS_LOG_DEADLINE_MS, pollMs: ACCESS_LOG_POLL_MS })] as Check<never>[];
       }
       if (scenario === 'auth') return (await import('../auth/checks.js')).authChecks() as Check<never>[];
-      return (await import('./mtls-checks.js')).awsMtlsChecks() as Check<never>[];
+      return (await import('./mtls-checks.js')).awsMtlsChecks({ certExpiry: opts.certExpiry }) as Check<never>[];
     },
     async contextFor(scenario) {
       if (scenario === 'throttle') return throttleContext;

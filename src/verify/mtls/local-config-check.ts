@@ -1,12 +1,12 @@
 /**
  * The assignment's "configuration validation" for the local mesh: STRICT on every inbound
- * listener, one CA, each certificate's chain, identity and expiry, and the authorization table
- * each sidecar really enforces (read from its /config_dump, not from our own config).
+ * listener, one CA, each certificate's chain, identity and validity, and the authorization table
+ * each sidecar really enforces (read from its /config_dump, not from our own config). How close a
+ * valid certificate is to expiry is the expiry policy's call (local-expiry-check.ts): a warning.
  */
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_RENEW_BEFORE_FRACTION } from '../../config/defaults.js';
 import { authorizationTable, serviceNames, spiffeId, workloadNames } from '../../config/topology.js';
-import { describeCertificate, remainingLifetimeFraction, verifyChain } from '../../pki/describe.js';
+import { describeCertificate, verifyChain } from '../../pki/describe.js';
 import { caFiles } from '../../pki/files.js';
 import type { Check, CheckResult } from '../checks.js';
 import { fetchConfigDump } from './local-admin.js';
@@ -48,7 +48,6 @@ async function inspect(ctx: LocalMtlsContext, now: Date): Promise<CheckResult> {
     rows.push(row);
     if (!chain.ok) problems.push(`${name}: certificate does not chain to the mesh CA (${chain.reason})`);
     if (desc.identity !== expectedIdentity) problems.push(`${name}: certificate says ${desc.identity ?? 'no SPIFFE ID'}, expected ${expectedIdentity}`);
-    if (chain.ok && remainingLifetimeFraction(desc, now) < DEFAULT_RENEW_BEFORE_FRACTION) problems.push(`${name}: certificate expires soon (${desc.notAfter})`);
     if ((await readFile(w.tls.caFile, 'utf8')) !== caPem) problems.push(`${name}: trusts a CA other than ${caFiles(pkiDir).certFile}`);
     if (!services.has(name)) continue;
 
@@ -83,7 +82,7 @@ async function inspect(ctx: LocalMtlsContext, now: Date): Promise<CheckResult> {
 function hintFor(problems: string[]): string {
   const text = problems.join(' ');
   if (/not reloaded/.test(text)) return '`meshgw certs rotate` reissues the leaves and asks the running sidecars to reload them.';
-  if (/chain|expires soon|SPIFFE ID|certificate says|trusts a CA/.test(text)) return 'Run `meshgw certs` to reissue what is wrong, then `meshgw certs rotate` so running sidecars pick it up.';
+  if (/chain|SPIFFE ID|certificate says|trusts a CA/.test(text)) return 'Run `meshgw certs` to reissue what is wrong, then `meshgw certs rotate` so running sidecars pick it up.';
   return 'The sidecars were not started from this meshgw.yaml: run `meshgw down` and `meshgw up` so each one gets STRICT mode and the authorization table.';
 }
 
