@@ -77,8 +77,8 @@ export function buildProgram(): Command {
     cluster(
       program
         .command('verify')
-        .description('prove the gateway and mesh hold: throttle, auth, mtls or all')
-        .argument('<scenario>', 'throttle | auth | mtls | all')
+        .description('prove the gateway and mesh hold: throttle, auth, mtls, resilience or all')
+        .argument('<scenario>', 'throttle | auth | mtls | resilience | all')
         .addOption(target())
         .option('--quick', 'short phases (a few seconds each)')
         .option('--tolerance <fraction>', 'allowed relative deviation from the token-bucket model')

@@ -162,7 +162,7 @@ export function parseDeployOptions(raw: CommanderValues, config: MeshgwConfig): 
 export function parseScenario(arg: string | undefined): Scenario[] {
   if (arg === 'all') return [...SCENARIOS];
   if (arg && (SCENARIOS as readonly string[]).includes(arg)) return [arg as Scenario];
-  throw new MeshgwError('USAGE', `verify: unknown scenario "${arg ?? ''}"`, 'Choose one of: throttle, auth, mtls, all.');
+  throw new MeshgwError('USAGE', `verify: unknown scenario "${arg ?? ''}"`, 'Choose one of: throttle, auth, mtls, resilience, all.');
 }
 
 export function parseThrottleOptions(raw: CommanderValues): ThrottlePhaseOptions {

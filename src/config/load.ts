@@ -59,6 +59,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
     case 'invalid_type': {
       const got = valueAt(raw, issue.path);
       if (got === undefined) return `${field}: missing (expected ${issue.expected})`;
+      // zod reports a fraction where an integer belongs as a type error ("expected int"): say it in words.
+      if (issue.expected === 'int' && typeof got === 'number') return `${field}: expected a whole number (got ${describeValue(got)})`;
       return `${field}: expected ${issue.expected}, got ${describeValue(got)}`;
     }
     case 'unrecognized_keys':

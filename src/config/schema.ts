@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { availabilityZoneIdProblems } from '../aws/availability-zones.js';
 import * as d from './defaults.js';
+import { trafficPolicySchema } from './traffic-policy.js';
 
 const name = z
   .string()
@@ -18,6 +19,10 @@ export const serviceSchema = z.strictObject({
   backends: z.array(name).default([]),
   /** Whether the gateway demands an API key on this service's routes. */
   requireApiKey: z.boolean().default(true),
+  /** Instances of the service: locally each is its own app + sidecar pair, on EKS Deployment replicas. */
+  replicas: z.number().int('expected a whole number').min(1, 'expected at least 1 replica').max(10, 'expected at most 10 replicas').default(1),
+  /** Timeouts, retries, outlier detection and connection limits that callers of this service apply. */
+  trafficPolicy: trafficPolicySchema.prefault({}),
 });
 
 const methodThrottleSchema = z.strictObject({

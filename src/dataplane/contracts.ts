@@ -4,6 +4,7 @@
  * local supervisor). Kept here, not in the supervisor's folder, so that the processes that
  * carry traffic depend only on the data plane.
  */
+import type { TrafficPolicy } from '../config/traffic-policy.js';
 
 /** Where a workload's mesh credentials are (PEM files under <stateDir>/pki). */
 export interface TlsFiles {
@@ -24,4 +25,11 @@ export interface MeshUpstream {
    * then rides connections that already exist instead of paying handshakes while it is decided.
    */
   warmConnections?: number;
+  /**
+   * Every replica's inbound origin when the service runs more than one (`origin` is the first):
+   * the client balances across the ready ones (issue 15).
+   */
+  replicaOrigins?: string[];
+  /** The callee's resilience policy (services.<name>.trafficPolicy); absent: today's behaviour. */
+  trafficPolicy?: TrafficPolicy;
 }

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { RequestTarget } from './cluster.js';
 import { forwardableRequestHeaders, forwardableResponseHeaders } from './hop-by-hop.js';
 import { relayBody } from './relay-body.js';
 import { classifyUpstreamError, describeUpstreamError, type UpstreamFailure } from './upstream-errors.js';
@@ -28,8 +29,8 @@ export interface UpstreamRequest {
   signal?: AbortSignal;
 }
 
-/** Sends one request on `dispatcher`; rejects with undici's error when no answer comes. */
-export function sendUpstream(dispatcher: Dispatcher, r: UpstreamRequest): Promise<Dispatcher.ResponseData> {
+/** Sends one request on `dispatcher` (a pool, or a cluster that balances and retries); rejects with undici's error when no answer comes. */
+export function sendUpstream(dispatcher: RequestTarget, r: UpstreamRequest): Promise<Dispatcher.ResponseData> {
   return dispatcher.request({
     path: r.path,
     method: r.method as Dispatcher.HttpMethod,
@@ -38,6 +39,19 @@ export function sendUpstream(dispatcher: Dispatcher, r: UpstreamRequest): Promis
     ...(r.timeoutMs !== undefined ? { headersTimeout: r.timeoutMs, bodyTimeout: r.timeoutMs } : {}),
     ...(r.signal !== undefined ? { signal: r.signal } : {}),
   });
+}
+
+/** The request's content-length, or Infinity when it has none (chunked). */
+function declaredLength(req: IncomingMessage): number {
+  const cl = req.headers['content-length'];
+  return cl === undefined ? Infinity : Number(cl);
+}
+
+/** Collects a small body already bounded by its content-length (the HTTP parser stops at it). */
+async function readWhole(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 /** Writes an upstream answer into `res` (hop-by-hop headers dropped) and streams its body; rejects when either side fails. */
@@ -56,15 +70,21 @@ export interface ForwardOptions {
   /** The body to send instead of `req` itself (a stream fed from it); null for none. */
   body?: Readable | null;
   signal?: AbortSignal;
+  /**
+   * A body declared (content-length) at most this long is read whole before it is sent, so that a
+   * retry can send it again; a longer or chunked one streams and is never retried.
+   */
+  replayableBodyBytes?: number;
 }
 
 /** Sends `req` to `dispatcher` and streams the answer into `res`; never throws. */
-export async function forwardRequest(req: IncomingMessage, res: ServerResponse, dispatcher: Dispatcher, opts: ForwardOptions = {}): Promise<ForwardResult> {
+export async function forwardRequest(req: IncomingMessage, res: ServerResponse, dispatcher: RequestTarget, opts: ForwardOptions = {}): Promise<ForwardResult> {
   const headers = forwardableRequestHeaders(req.headers, opts.drop);
   if (opts.set) for (const name in opts.set) headers[name] = opts.set[name];
   let upstream: Dispatcher.ResponseData;
   try {
-    const body = opts.body !== undefined ? opts.body : requestHasBody(req) ? req : null;
+    let body: Readable | Buffer | null = opts.body !== undefined ? opts.body : requestHasBody(req) ? req : null;
+    if (body && opts.replayableBodyBytes !== undefined && declaredLength(req) <= opts.replayableBodyBytes) body = await readWhole(body);
     upstream = await sendUpstream(dispatcher, { path: req.url ?? '/', method: req.method ?? 'GET', headers, body, signal: opts.signal });
   } catch (err) {
     return { type: 'failed', failure: classifyUpstreamError(err), error: describeUpstreamError(err), headersSent: false };

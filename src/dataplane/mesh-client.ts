@@ -1,11 +1,15 @@
 /**
- * The mesh client: one keep-alive pool per named upstream, each connection a mutual-TLS
- * handshake with the workload's own certificate whose server must carry the SPIFFE ID we meant
- * to reach. The gateway routes into it; a sidecar's egress listener is the same client behind a
- * plain listener on the app's private socket. Connections are kept warm (warm-connector.ts).
+ * The mesh client: for each named upstream a cluster of its replicas (cluster.ts), each replica a
+ * keep-alive pool whose every connection is a mutual-TLS handshake with the workload's own
+ * certificate, the server carrying the SPIFFE ID we meant to reach. The gateway routes into it; a
+ * sidecar's egress listener is the same client behind a plain listener on the app's private
+ * socket. Connections are kept warm (warm-connector.ts), split across the replicas.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { Pool } from 'undici';
+import { Endpoint } from './balancer.js';
+import { UpstreamCluster } from './cluster.js';
 import type { MeshUpstream } from './contracts.js';
+import { clusterStat, type StatSink } from './counters.js';
 import { spiffeIdentityCheck } from './identity.js';
 import type { TlsMaterial } from './tls-material.js';
 import { meshSecureContextOptions } from './tls-settings.js';
@@ -20,6 +24,12 @@ export interface MeshClientOptions {
   requestTimeoutMs: number;
   /** How long close() and a reload let requests on the old pools finish. */
   drainTimeoutMs: number;
+  /** Where the clusters' counters go (Envoy's cluster.<name>.* names); nowhere when unset. */
+  stats?: StatSink;
+  /** The balancer's coin; Math.random unless a test needs it fixed. */
+  random?: () => number;
+  /** Monotonic milliseconds for deadlines and ejections; performance.now unless a test gives its own. */
+  nowMs?: () => number;
 }
 
 /** The counters hook: told about every new connection and every refused one, per upstream name. */
@@ -28,9 +38,12 @@ export interface MeshClientEvents {
   failed?(name: string, upstream: MeshUpstream, err: Error): void;
 }
 
+const NO_STATS: StatSink = { inc() {} };
+const monotonicMs = (): number => performance.now();
+
 interface Upstream {
-  pool: Pool;
-  connector: WarmConnector;
+  cluster: UpstreamCluster;
+  endpoints: Endpoint[];
 }
 
 export class MeshClient {
@@ -45,19 +58,21 @@ export class MeshClient {
     this.#upstreams = this.#build(material);
   }
 
-  /** The pool of one upstream; undefined for a name the client was not built with. */
-  dispatcher(name: string): Dispatcher | undefined {
-    return this.#upstreams.get(name)?.pool;
+  /** The cluster of one upstream (balancing, retries, limits); undefined for a name the client was not built with. */
+  dispatcher(name: string): UpstreamCluster | undefined {
+    return this.#upstreams.get(name)?.cluster;
   }
 
-  /** Connections open to one upstream now (in use, idle or spare). */
+  /** Connections open to one upstream now (in use, idle or spare), over all its replicas. */
   openConnections(name: string): number {
-    return this.#upstreams.get(name)?.connector.live ?? 0;
+    let n = 0;
+    for (const e of this.#upstreams.get(name)?.endpoints ?? []) n += e.connector.live;
+    return n;
   }
 
   /** Opens each upstream's warm connections; resolves when every attempt has settled. */
   async warm(): Promise<void> {
-    await Promise.all([...this.#upstreams.values()].map((u) => u.connector.warm()));
+    await Promise.all([...this.#upstreams.values()].flatMap((u) => u.endpoints.map((e) => e.connector.warm())));
   }
 
   /**
@@ -67,7 +82,7 @@ export class MeshClient {
    */
   async reload(material: TlsMaterial): Promise<void> {
     const fresh = this.#build(material);
-    await Promise.all([...fresh.values()].map((u) => u.connector.warm()));
+    await Promise.all([...fresh.values()].flatMap((u) => u.endpoints.map((e) => e.connector.warm())));
     const old = this.#upstreams;
     this.#upstreams = fresh;
     void closeUpstreams(old.values(), this.opts.requestTimeoutMs);
@@ -84,9 +99,21 @@ export class MeshClient {
   }
 
   #upstream(name: string, upstream: MeshUpstream, material: TlsMaterial | undefined): Upstream {
-    const url = new URL(upstream.origin);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`upstream ${upstream.origin}: expected an https:// (mTLS) or http:// origin`);
-    if (url.protocol === 'https:' && !material) throw new Error(`upstream ${upstream.origin} needs mTLS but no TLS material was given`);
+    const origins = upstream.replicaOrigins && upstream.replicaOrigins.length > 0 ? upstream.replicaOrigins : [upstream.origin];
+    const policy = upstream.trafficPolicy;
+    const connections = policy ? Math.min(this.opts.connections, policy.connectionPool.maxConnections) : this.opts.connections;
+    // The warm connections are the caller's budget for the service, shared out across its replicas.
+    const floor = Math.min(Math.ceil((upstream.warmConnections ?? 0) / origins.length), connections);
+    const stats = this.opts.stats ?? NO_STATS;
+    const endpoints = origins.map((origin) => this.#endpoint(name, upstream, origin, material, connections, floor, stats));
+    const cluster = new UpstreamCluster(name, endpoints, policy, connections, { stats, nowMs: this.opts.nowMs ?? monotonicMs, random: this.opts.random ?? Math.random });
+    return { cluster, endpoints };
+  }
+
+  #endpoint(name: string, upstream: MeshUpstream, origin: string, material: TlsMaterial | undefined, connections: number, floor: number, stats: StatSink): Endpoint {
+    const url = new URL(origin);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`upstream ${origin}: expected an https:// (mTLS) or http:// origin`);
+    if (url.protocol === 'https:' && !material) throw new Error(`upstream ${origin} needs mTLS but no TLS material was given`);
     const tls =
       url.protocol === 'https:' && material
         ? {
@@ -98,17 +125,21 @@ export class MeshClient {
             maxCachedSessions: 0,
           }
         : {};
+    const connectFail = clusterStat(name, 'upstream_cx_connect_fail');
     const connector = new WarmConnector({
       origin: url.origin,
       connect: { ...tls, timeout: this.opts.connectTimeoutMs },
-      floor: Math.min(upstream.warmConnections ?? 0, this.opts.connections),
+      floor,
       events: {
         connected: () => this.events.connected?.(name, upstream),
-        failed: (err) => this.events.failed?.(name, upstream, err),
+        failed: (err) => {
+          stats.inc(connectFail);
+          this.events.failed?.(name, upstream, err);
+        },
       },
     });
     const pool = new Pool(url.origin, {
-      connections: this.opts.connections,
+      connections,
       pipelining: 1,
       keepAliveTimeout: this.opts.keepAliveTimeoutMs,
       keepAliveMaxTimeout: this.opts.keepAliveTimeoutMs,
@@ -116,13 +147,17 @@ export class MeshClient {
       bodyTimeout: this.opts.requestTimeoutMs,
       connect: connector.connect,
     });
-    return { pool, connector };
+    return new Endpoint(url.origin, pool, connector, clusterStat(name, `endpoint.${url.origin}.rq_total`));
   }
 }
 
 /** Closes pools gracefully (queued requests finish), destroying whatever is left after `graceMs`. */
 async function closeUpstreams(upstreams: Iterable<Upstream>, graceMs: number): Promise<void> {
-  const list = [...upstreams];
+  const list: Endpoint[] = [];
+  for (const u of upstreams) {
+    u.cluster.close();
+    list.push(...u.endpoints);
+  }
   for (const u of list) u.connector.close();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => {

@@ -28,13 +28,24 @@ export const VERIFY_ERROR_CODES: ReadonlySet<string> = new Set([
 
 export interface UpstreamFailure {
   status: 502 | 503 | 504;
-  code: 'UPSTREAM_IDENTITY_MISMATCH' | 'UPSTREAM_TLS_FAILED' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_RESET';
+  code: 'UPSTREAM_IDENTITY_MISMATCH' | 'UPSTREAM_TLS_FAILED' | 'UPSTREAM_UNAVAILABLE' | 'UPSTREAM_TIMEOUT' | 'UPSTREAM_RESET' | 'UPSTREAM_OVERFLOW';
+}
+
+/** The code of the error a mesh client throws when a cluster's connection pool and pending queue are full. */
+export const OVERFLOW_CODE = 'MESHGW_UPSTREAM_OVERFLOW';
+
+/** Thrown at once, without queueing, when a cluster is past maxConnections + maxPendingRequests (Envoy's UO). */
+export class UpstreamOverflowError extends Error {
+  readonly code = OVERFLOW_CODE;
+  constructor(cluster: string) {
+    super(`cluster ${cluster}: connection pool and pending queue full`);
+  }
 }
 
 /** Envoy's names for a refused upstream connection (cluster.<name>.ssl.*). */
 export type UpstreamTlsStat = 'ssl.fail_verify_san' | 'ssl.fail_verify_error' | 'ssl.connection_error';
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set(['MESHGW_UPSTREAM_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ENOENT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 
 /** The error's own code, else its message. */
@@ -69,6 +80,7 @@ function codesOf(err: unknown): string[] {
 /** Maps a failed upstream request to the status its caller sees (502 identity/TLS, 503 down, 504 slow). */
 export function classifyUpstreamError(err: unknown): UpstreamFailure {
   for (const code of codesOf(err)) {
+    if (code === OVERFLOW_CODE) return { status: 503, code: 'UPSTREAM_OVERFLOW' };
     if (code === SAN_MISMATCH_CODE) return { status: 502, code: 'UPSTREAM_IDENTITY_MISMATCH' };
     if (VERIFY_ERROR_CODES.has(code) || code.startsWith('ERR_SSL_')) return { status: 502, code: 'UPSTREAM_TLS_FAILED' };
     if (TIMEOUT_CODES.has(code)) return { status: 504, code: 'UPSTREAM_TIMEOUT' };
@@ -102,8 +114,13 @@ export function upstreamFailureReason(failure: UpstreamFailure): string {
       return 'upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error';
     case 'UPSTREAM_RESET':
       return 'upstream connect error or disconnect/reset before headers. reset reason: connection termination';
+    case 'UPSTREAM_OVERFLOW':
+      return OVERFLOW_REASON;
   }
 }
+
+/** Envoy's local reply when a circuit breaker's pending queue is full (response flag UO). */
+export const OVERFLOW_REASON = 'upstream connect error or disconnect/reset before headers. reset reason: overflow';
 
 /** A one-line description: code, message and the inner cause's code. */
 export function describeUpstreamError(err: unknown): string {

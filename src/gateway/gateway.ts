@@ -2,11 +2,13 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { answerClientError } from '../dataplane/client-error.js';
 import type { MeshUpstream } from '../dataplane/contracts.js';
+import { CLUSTER_RESILIENCE_STATS, Counters, clusterStat } from '../dataplane/counters.js';
 import { requestHasBody, sendUpstream } from '../dataplane/forward.js';
 import { forwardableRequestHeaders, forwardableResponseHeaders } from '../dataplane/hop-by-hop.js';
 import { Listener } from '../dataplane/listener.js';
 import { MeshClient } from '../dataplane/mesh-client.js';
 import { relayBody } from '../dataplane/relay-body.js';
+import { createStatsServer } from '../dataplane/stats-server.js';
 import type { TlsMaterial } from '../dataplane/tls-material.js';
 import { rootErrorCode } from '../dataplane/upstream-errors.js';
 import { PEER_IDENTITY_HEADER } from '../config/defaults.js';
@@ -53,6 +55,10 @@ export interface GatewayHandle {
   /** Stops accepting, lets in-flight requests finish (bounded), closes the mesh client. */
   close(): Promise<void>;
   inFlight(): number;
+  /** The mesh client's counters (cluster.<service>.*), also served on spec.adminPort. */
+  readonly counters: Counters;
+  /** The stats listener's bound port once listening, if spec.adminPort asked for one. */
+  adminPort(): number | undefined;
 }
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 29_000;
@@ -107,6 +113,9 @@ class Gateway {
   private readonly names: { requestId: string; keyId: string; usagePlan: string };
   private readonly listener: Listener;
   readonly server: http.Server;
+  readonly counters = new Counters();
+  private admin: Listener | undefined;
+  adminPort: number | undefined;
 
   constructor(
     private readonly spec: GatewaySpec,
@@ -142,7 +151,10 @@ class Gateway {
 
   private meshClient(tls: TlsMaterial | undefined): MeshClient {
     const upstreams = new Map<string, MeshUpstream>(this.spec.routes.map((r) => [r.service, r.upstream]));
+    // Reported even at zero, so that a delta can always be computed.
+    for (const service of upstreams.keys()) for (const s of CLUSTER_RESILIENCE_STATS) this.counters.inc(clusterStat(service, s), 0);
     return new MeshClient(upstreams, tls, {
+      stats: this.counters,
       connections: this.deps.connectionsPerUpstream ?? DEFAULT_CONNECTIONS_PER_UPSTREAM,
       keepAliveTimeoutMs: MESH_KEEP_ALIVE_MS,
       connectTimeoutMs: Math.min(this.timeoutMs, 10_000),
@@ -305,6 +317,10 @@ class Gateway {
   async listen(port = this.spec.port, host = this.spec.host): Promise<number> {
     // Warm before accepting: the first burst must not pay the mesh handshakes.
     await this.client.warm();
+    if (this.spec.adminPort !== undefined) {
+      this.admin = new Listener(createStatsServer(this.counters));
+      this.adminPort = (await this.admin.listen({ host: '127.0.0.1', port: this.spec.adminPort })).port;
+    }
     return (await this.listener.listen({ host, port })).port;
   }
 
@@ -315,6 +331,7 @@ class Gateway {
   async close(): Promise<void> {
     await this.listener.drain(this.drainMs);
     await this.client.close();
+    await this.admin?.drain(0);
   }
 }
 
@@ -327,5 +344,7 @@ export function createGateway(spec: GatewaySpec, deps: GatewayDeps): GatewayHand
     reload: (tls) => gw.reload(tls),
     close: () => gw.close(),
     inFlight: () => gw.inFlight,
+    counters: gw.counters,
+    adminPort: () => gw.adminPort,
   };
 }

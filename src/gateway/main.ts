@@ -63,7 +63,7 @@ async function start(specFile: string): Promise<void> {
     },
   });
   const port = await gateway.listen();
-  event('listening', { port });
+  event('listening', { port, ...(gateway.adminPort() !== undefined ? { adminPort: gateway.adminPort() } : {}) });
 }
 
 const specFile = process.argv[2];

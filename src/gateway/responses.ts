@@ -2,7 +2,7 @@
  * The gateway's own answers, with API Gateway's bodies and its gateway response types
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
  */
-import { classifyUpstreamError } from '../dataplane/upstream-errors.js';
+import { OVERFLOW_REASON, classifyUpstreamError } from '../dataplane/upstream-errors.js';
 
 export interface GatewayAnswer {
   status: number;
@@ -27,10 +27,13 @@ export const HEADERS_TOO_LARGE = answer(431, 'DEFAULT_4XX', 'Request Header Fiel
 export const INTEGRATION_FAILURE = answer(502, 'INTEGRATION_FAILURE', 'Bad Gateway');
 export const INTEGRATION_UNAVAILABLE = answer(503, 'INTEGRATION_FAILURE', 'Service Unavailable');
 export const INTEGRATION_TIMEOUT = answer(504, 'INTEGRATION_TIMEOUT', 'Endpoint request timed out');
+/** The service's connection pool and pending queue are full (its trafficPolicy.connectionPool): refused at once, with Envoy's reason. */
+export const INTEGRATION_OVERFLOW = answer(503, 'INTEGRATION_FAILURE', OVERFLOW_REASON);
 
 /** Maps an upstream failure to 503 (not reachable), 504 (too slow) or 502 (anything else, TLS and identity included). */
 export function answerForUpstreamError(err: unknown): GatewayAnswer {
-  const { status } = classifyUpstreamError(err);
+  const { status, code } = classifyUpstreamError(err);
+  if (code === 'UPSTREAM_OVERFLOW') return INTEGRATION_OVERFLOW;
   if (status === 504) return INTEGRATION_TIMEOUT;
   if (status === 503) return INTEGRATION_UNAVAILABLE;
   return INTEGRATION_FAILURE;

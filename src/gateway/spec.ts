@@ -34,6 +34,8 @@ export interface GatewaySpec {
   /** The gateway is a mesh workload: it reaches services only over mTLS with this identity. */
   tls: TlsFiles;
   spiffeId: string;
+  /** Loopback port of the gateway's stats listener (GET /stats, GET /__meshgw/stats: the mesh client's cluster.<service>.* counters); none when unset, 0 for any free port. */
+  adminPort?: number;
   /** Where usage-plan quota counters persist (mode 0600), so that a restart does not reset them; memory only when unset. */
   quotaFile?: string;
 }

@@ -9,6 +9,9 @@ import type { K8sObject } from './manifests/types.js';
  */
 export const PRUNABLE_KINDS: { apiVersion: string; kind: string }[] = [
   { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService' },
+  { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'telemetry.istio.io/v1', kind: 'Telemetry' },
   { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway' },
   { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy' },

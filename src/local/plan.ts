@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MeshgwConfig } from '../config/schema.js';
 import { authorizationTable, GATEWAY_WORKLOAD, serviceNames, spiffeId } from '../config/topology.js';
-import type { TlsFiles } from '../dataplane/contracts.js';
+import type { MeshUpstream, TlsFiles } from '../dataplane/contracts.js';
 import type { ApiKeyRecord, GatewaySpec } from '../gateway/spec.js';
 import type { SidecarSpec } from '../mesh/spec.js';
 import type { ServiceEnv } from './specs.js';
@@ -52,9 +52,17 @@ export interface PlanInput {
 
 /** How many free ports buildLocalPlan consumes besides the gateway's. */
 export function portsNeeded(config: MeshgwConfig): number {
-  // Per service: the sidecar's inbound (mTLS) and admin (read-only) ports. Apps and egress
-  // listeners have no port at all: they are Unix sockets.
-  return Object.keys(config.services).length * 2;
+  // Per replica of each service: the sidecar's inbound (mTLS) and admin (read-only) ports. Apps
+  // and egress listeners have no port at all: they are Unix sockets.
+  return Object.values(config.services).reduce((n, s) => n + (s.replicas ?? 1) * 2, 0);
+}
+
+/**
+ * The workload name of a service's replica: replica 1 keeps the service's own name (so a stack at
+ * replicas: 1 is exactly what it always was), the others are "users-2", "users-3"…
+ */
+export function replicaName(service: string, replica: number): string {
+  return replica === 1 ? service : `${service}-${replica}`;
 }
 
 /** sun_path holds 104 bytes on macOS (108 on Linux), terminating NUL included. */
@@ -128,84 +136,97 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
   const specDir = path.join(localDir, 'specs');
   const callers = authorizationTable(config);
 
-  const addr = new Map<string, { inbound: number; admin: number }>();
-  for (const svc of serviceNames(config)) addr.set(svc, { inbound: take(), admin: take() });
+  // Every replica's ports first, so that each caller's upstream can name all of a backend's replicas.
+  const replicas = new Map<string, { name: string; inbound: number; admin: number }[]>();
+  for (const svc of serviceNames(config)) {
+    const count = config.services[svc].replicas ?? 1;
+    replicas.set(svc, Array.from({ length: count }, (_, i) => ({ name: replicaName(svc, i + 1), inbound: take(), admin: take() })));
+  }
   const warm = warmConnections(config);
+  // What a caller (the gateway or a client sidecar) knows of a service: every replica's inbound
+  // origin, one shared identity (replicas are interchangeable, as a Deployment's pods are) and the
+  // service's traffic policy, which the caller enforces.
+  const upstreamOf = (svc: string): MeshUpstream => {
+    const origins = replicas.get(svc)!.map((r) => `https://${host}:${r.inbound}`);
+    const { trafficPolicy } = config.services[svc];
+    return { origin: origins[0], replicaOrigins: origins, expectedSpiffeId: spiffeId(config, svc), warmConnections: warm, ...(trafficPolicy ? { trafficPolicy } : {}) };
+  };
 
   const processes: ProcessPlan[] = [];
   const workloads: WorkloadState[] = [];
   for (const svc of serviceNames(config)) {
-    const a = addr.get(svc)!;
+    // All replicas share the service's certificate: the identity is the service account's, not the pod's.
     const tls = tlsFilesFor(stateDir, svc);
-    const dir = socketDir(stateDir, svc);
-    const appSocket = socketIn(dir, 'app.sock');
-    const egress = config.services[svc].backends.map((backend) => ({
-      backend,
-      socketPath: socketIn(dir, `${backend}.sock`),
-      upstream: { origin: `https://${host}:${addr.get(backend)!.inbound}`, expectedSpiffeId: spiffeId(config, backend), warmConnections: warm },
-    }));
-    // The app's own data folder (its SQLite file), outside the socket folder its sidecar shares;
-    // under the state dir so it outlives restarts of the app and of the stack.
+    // One data folder per service, shared by its replicas as pods share a database: a user
+    // registered through one replica logs in through another (SQLite in WAL mode serialises writers).
     const dataDir = appDataDir(stateDir, svc);
-    const env: ServiceEnv & Record<string, string> = { SOCKET_PATH: appSocket, SERVICE_NAME: svc, DATA_DIR: dataDir };
-    if (svc === 'users') env.TOKEN_SECRET = input.tokenSecret;
-    for (const e of egress) {
-      // The URL names the backend (its Host header); the socket is how the app reaches it.
-      const prefix = e.backend.toUpperCase().replace(/-/g, '_');
-      env[`${prefix}_URL`] = `http://${e.backend}`;
-      env[`${prefix}_SOCKET`] = e.socketPath;
+    const all = replicas.get(svc)!;
+    for (const [index, a] of all.entries()) {
+      const name = a.name;
+      const dir = socketDir(stateDir, name);
+      const appSocket = socketIn(dir, 'app.sock');
+      const egress = config.services[svc].backends.map((backend) => ({ backend, socketPath: socketIn(dir, `${backend}.sock`), upstream: upstreamOf(backend) }));
+      const env: ServiceEnv & Record<string, string> = { SOCKET_PATH: appSocket, SERVICE_NAME: svc, DATA_DIR: dataDir };
+      if (svc === 'users') env.TOKEN_SECRET = input.tokenSecret;
+      for (const e of egress) {
+        // The URL names the backend (its Host header); the socket is how the app reaches it.
+        const prefix = e.backend.toUpperCase().replace(/-/g, '_');
+        env[`${prefix}_URL`] = `http://${e.backend}`;
+        env[`${prefix}_SOCKET`] = e.socketPath;
+      }
+      processes.push({
+        name,
+        workload: name,
+        role: 'app',
+        entry: path.join(root, 'dist', 'services', svc, 'main.js'),
+        args: [],
+        env,
+        health: { url: 'http://localhost/healthz', socketPath: appSocket, require200: true },
+        privateDirs: [dir, dataDir],
+        niceness: BACKEND_NICENESS,
+        logFile: path.join(logDir, `${name}.log`),
+      });
+      const sidecar: SidecarSpec = {
+        kind: 'sidecar',
+        workload: svc,
+        spiffeId: spiffeId(config, svc),
+        host,
+        inboundPort: a.inbound,
+        appSocket,
+        allowedCallers: callers[svc].map((c) => spiffeId(config, c)),
+        egress,
+        adminPort: a.admin,
+        tls,
+      };
+      const sidecarFile = path.join(specDir, `${name}-sidecar.json`);
+      processes.push({
+        name: `${name}-sidecar`,
+        workload: name,
+        role: 'sidecar',
+        entry: path.join(root, 'dist', 'src', 'mesh', 'sidecar-main.js'),
+        args: [sidecarFile],
+        env: {},
+        spec: sidecar,
+        specFile: sidecarFile,
+        health: { url: `http://${host}:${a.admin}/ready`, require200: true },
+        privateDirs: [dir],
+        niceness: BACKEND_NICENESS,
+        logFile: path.join(logDir, `${name}-sidecar.log`),
+      });
+      workloads.push({
+        name,
+        kind: 'service',
+        ...(all.length > 1 ? { service: svc, replica: index + 1 } : {}),
+        spiffeId: sidecar.spiffeId,
+        url: `unix:${appSocket}`,
+        appSocket,
+        inboundUrl: `https://${host}:${a.inbound}`,
+        adminUrl: `http://${host}:${a.admin}`,
+        egress: Object.fromEntries(egress.map((e) => [e.backend, `unix:${e.socketPath}`])),
+        tls,
+        processes: [],
+      });
     }
-    processes.push({
-      name: svc,
-      workload: svc,
-      role: 'app',
-      entry: path.join(root, 'dist', 'services', svc, 'main.js'),
-      args: [],
-      env,
-      health: { url: 'http://localhost/healthz', socketPath: appSocket, require200: true },
-      privateDirs: [dir, dataDir],
-      niceness: BACKEND_NICENESS,
-      logFile: path.join(logDir, `${svc}.log`),
-    });
-    const sidecar: SidecarSpec = {
-      kind: 'sidecar',
-      workload: svc,
-      spiffeId: spiffeId(config, svc),
-      host,
-      inboundPort: a.inbound,
-      appSocket,
-      allowedCallers: callers[svc].map((c) => spiffeId(config, c)),
-      egress,
-      adminPort: a.admin,
-      tls,
-    };
-    const sidecarFile = path.join(specDir, `${svc}-sidecar.json`);
-    processes.push({
-      name: `${svc}-sidecar`,
-      workload: svc,
-      role: 'sidecar',
-      entry: path.join(root, 'dist', 'src', 'mesh', 'sidecar-main.js'),
-      args: [sidecarFile],
-      env: {},
-      spec: sidecar,
-      specFile: sidecarFile,
-      health: { url: `http://${host}:${a.admin}/ready`, require200: true },
-      privateDirs: [dir],
-      niceness: BACKEND_NICENESS,
-      logFile: path.join(logDir, `${svc}-sidecar.log`),
-    });
-    workloads.push({
-      name: svc,
-      kind: 'service',
-      spiffeId: sidecar.spiffeId,
-      url: `unix:${appSocket}`,
-      appSocket,
-      inboundUrl: `https://${host}:${a.inbound}`,
-      adminUrl: `http://${host}:${a.admin}`,
-      egress: Object.fromEntries(egress.map((e) => [e.backend, `unix:${e.socketPath}`])),
-      tls,
-      processes: [],
-    });
   }
 
   const gatewayTls = tlsFilesFor(stateDir, GATEWAY_WORKLOAD);
@@ -219,7 +240,7 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
       service: svc,
       pathPrefix: config.services[svc].pathPrefix,
       requireApiKey: config.services[svc].requireApiKey,
-      upstream: { origin: `https://${host}:${addr.get(svc)!.inbound}`, expectedSpiffeId: spiffeId(config, svc), warmConnections: warm },
+      upstream: upstreamOf(svc),
     })),
     apiKeys: input.apiKeys,
     tls: gatewayTls,

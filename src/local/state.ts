@@ -21,6 +21,10 @@ export interface ProcessState {
 export interface WorkloadState {
   name: string;
   kind: 'service' | 'gateway';
+  /** When the service runs several replicas: the service this workload is a replica of ("users" for "users-2"). */
+  service?: string;
+  /** Which replica, from 1 (set with `service`). */
+  replica?: number;
   spiffeId: string;
   /** The gateway's public listener (http://127.0.0.1:P), or a service app's socket as unix:<path>. */
   url: string;

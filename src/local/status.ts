@@ -84,6 +84,7 @@ export async function localStatus(loaded: LoadedConfig, table?: ProcessTable): P
       return {
         name: w.name,
         kind: w.kind,
+        ...(w.service ? { service: w.service, replica: w.replica } : {}),
         spiffeId: w.spiffeId,
         url: w.url,
         ...(w.appSocket ? { appSocket: w.appSocket } : {}),

@@ -15,6 +15,13 @@ import type { EgressListener } from './spec.js';
 import { Stat, clusterStat, egressStat, handshakeByPeer, type Counters } from './stats.js';
 import type { CircuitBreaker, StreamTimeouts } from './stream-guard.js';
 
+/**
+ * Bodies up to this size are read whole before they go upstream, so that a retry can send them
+ * again (Envoy buffers for retries up to per_request_buffer_limit_bytes, 16 KiB by default; an
+ * order is well under this); longer or chunked bodies stream and are never retried.
+ */
+export const REPLAYABLE_BODY_BYTES = 64 * 1024;
+
 /** Only the callee's sidecar vouches for a caller: an app's own copies of the identity headers are dropped. */
 const DROPPED = new Set([PEER_IDENTITY_HEADER, CLIENT_CERT_HEADER]);
 
@@ -49,18 +56,17 @@ export function createEgressServer(opts: EgressServerOptions): http.Server {
   const total = clusterStat(backend, 'upstream_rq_total');
   const errors = clusterStat(backend, 'upstream_rq_error');
   const overflow = clusterStat(backend, 'upstream_rq_pending_overflow');
-  const upstreamTimeout = clusterStat(backend, 'upstream_rq_timeout');
   const idleTimeout = egressStat(backend, 'downstream_rq_idle_timeout');
   const requestTimeout = egressStat(backend, 'downstream_rq_timeout');
-  const guardOptions = { timeouts: opts.timeouts, breaker: opts.breaker, forward: { drop: DROPPED } };
+  const guardOptions = { timeouts: opts.timeouts, breaker: opts.breaker, forward: { drop: DROPPED, replayableBodyBytes: REPLAYABLE_BODY_BYTES } };
   const server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => void handle(req, res));
 
   function count(outcome: GuardedOutcome): void {
     if (outcome.type === 'proxied') return;
     if (outcome.type === 'overflow') return counters.inc(overflow);
     if (outcome.type === 'timed-out') return counters.inc(outcome.timeout === 'idle' ? idleTimeout : requestTimeout);
+    // Timeouts and the cluster's own overflow are counted by the mesh client (cluster.ts), which knows which kind it was.
     counters.inc(errors);
-    if (outcome.failure.code === 'UPSTREAM_TIMEOUT') counters.inc(upstreamTimeout);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

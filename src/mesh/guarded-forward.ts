@@ -5,9 +5,9 @@
  * addresses (those are in `detail`, for the log only).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { RequestTarget } from '../dataplane/cluster.js';
 import { forwardRequest, requestHasBody, sendJsonError, type ForwardOptions } from '../dataplane/forward.js';
-import { upstreamFailureReason, type UpstreamFailure } from '../dataplane/upstream-errors.js';
+import { OVERFLOW_REASON, upstreamFailureReason, type UpstreamFailure } from '../dataplane/upstream-errors.js';
 import { GuardedStream, type CircuitBreaker, type StreamTimeout, type StreamTimeouts } from './stream-guard.js';
 
 export type GuardedOutcome =
@@ -19,14 +19,12 @@ export type GuardedOutcome =
 export interface GuardedForwardOptions {
   timeouts: StreamTimeouts;
   breaker: CircuitBreaker;
-  forward: Pick<ForwardOptions, 'drop' | 'set'>;
+  forward: Pick<ForwardOptions, 'drop' | 'set' | 'replayableBodyBytes'>;
 }
 
-/** Envoy's local reply when the circuit breaker's pending queue is full (response flag UO). */
-const OVERFLOW_REASON = 'upstream connect error or disconnect/reset before headers. reset reason: overflow';
 
 /** Forwards `req` to `dispatcher` under the stream's limits and answers every failure; never throws. */
-export async function forwardGuarded(req: IncomingMessage, res: ServerResponse, dispatcher: Dispatcher, opts: GuardedForwardOptions): Promise<GuardedOutcome> {
+export async function forwardGuarded(req: IncomingMessage, res: ServerResponse, dispatcher: RequestTarget, opts: GuardedForwardOptions): Promise<GuardedOutcome> {
   if (!opts.breaker.tryAcquire()) {
     // Part of the body may still be on the wire: close after answering rather than parse it as a request.
     sendJsonError(res, 503, 'UPSTREAM_OVERFLOW', OVERFLOW_REASON, requestHasBody(req));

@@ -5,16 +5,18 @@
  * TLS failure, as with Envoy; each is counted by reason from the error's code.
  */
 import https from 'node:https';
+import { finished } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { CLIENT_CERT_HEADER, PEER_IDENTITY_HEADER } from '../config/defaults.js';
 import { answerClientError } from '../dataplane/client-error.js';
-import { sendJsonError } from '../dataplane/forward.js';
+import { requestHasBody, sendJsonError } from '../dataplane/forward.js';
 import { peerUris } from '../dataplane/identity.js';
 import type { TlsMaterial } from '../dataplane/tls-material.js';
 import { meshSecureContextOptions } from '../dataplane/tls-settings.js';
 import { errorCode } from '../dataplane/upstream-errors.js';
+import { injectDelay, type FaultSwitch } from './fault.js';
 import { forwardGuarded, type GuardedOutcome } from './guarded-forward.js';
 import type { SidecarLog } from './log.js';
 import { Stat, allowedByPeer, handshakeByPeer, type Counters } from './stats.js';
@@ -48,6 +50,8 @@ export interface InboundOptions {
   appBreaker: CircuitBreaker;
   /** Told about every refusal, for the admin's /refusals list. */
   onRefused?: (refusal: Refusal) => void;
+  /** Faults injected before the app (verify resilience); none when unset. */
+  fault?: FaultSwitch;
 }
 
 export interface Refusal {
@@ -128,6 +132,25 @@ export function createInboundServer(opts: InboundOptions): https.Server {
     }
     counters.inc(Stat.rbacAllowed);
     counters.inc(allowedByPeer(peer.id));
+    // Istio's fault filter: after authorization, before the app; first the delay, then the abort.
+    const fault = opts.fault?.decide();
+    if (fault && fault.delayMs > 0) {
+      counters.inc(Stat.faultDelays);
+      await injectDelay(fault.delayMs);
+      // The caller gave up during the delay: nothing left to answer.
+      if (res.destroyed) return;
+    }
+    if (fault && fault.abortStatus > 0) {
+      counters.inc(Stat.faultAborts);
+      // The body is read first, so that the answer can keep the connection: a `connection: close`
+      // would tell the caller's balancer this replica is draining.
+      req.resume();
+      if (requestHasBody(req) && !req.complete) await finished(req).catch(ignore);
+      if (res.destroyed) return;
+      sendJsonError(res, fault.abortStatus, 'FAULT_ABORT', 'fault filter abort');
+      log({ event: 'request', direction: 'inbound', workload: opts.workload, peer: peer.id, method: req.method, path: req.url, status: fault.abortStatus, error: 'fault-abort' });
+      return;
+    }
     // Sanitize, then set: only the sidecar vouches for the caller (Envoy's SANITIZE_SET).
     const outcome = await forwardGuarded(req, res, opts.app(), { timeouts: opts.timeouts, breaker: opts.appBreaker, forward: { drop: DROPPED, set: { [CLIENT_CERT_HEADER]: peer.xfcc } } });
     countOutcome(counters, outcome);
@@ -147,6 +170,8 @@ export function createInboundServer(opts: InboundOptions): https.Server {
 
   return server;
 }
+
+function ignore(): void {}
 
 /** Envoy's counters for what became of a request to the app. */
 function countOutcome(counters: Counters, outcome: GuardedOutcome): void {

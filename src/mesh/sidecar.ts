@@ -15,6 +15,7 @@ import { createAdminServer, type ConfigDump } from './admin.js';
 import { createEgressServer, egressCounters } from './egress.js';
 import { INBOUND_KEEP_ALIVE_MS, INBOUND_MIN_VERSION, createInboundServer, reloadInbound, type InboundMode, type Refusal } from './inbound.js';
 import { resolveLimits } from './limits.js';
+import { FaultSwitch } from './fault.js';
 import type { SidecarLog } from './log.js';
 import type { SidecarSpec } from './spec.js';
 import { Counters, seedCounters } from './stats.js';
@@ -30,6 +31,8 @@ export interface SidecarDeps {
   handshakeTimeoutMs?: number;
   /** How long stop() waits for in-flight requests before cutting connections. */
   drainTimeoutMs?: number;
+  /** The fault switch's and the balancer's coin; Math.random unless a test fixes it. */
+  random?: () => number;
 }
 
 export interface SidecarAddresses {
@@ -73,7 +76,16 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
   const counters = new Counters();
   seedCounters(counters, spec.egress.map((e) => e.backend));
   const upstreams = new Map<string, MeshUpstream>(spec.egress.map((e) => [e.backend, e.upstream]));
-  const clientOptions = { connections: EGRESS_CONNECTIONS, keepAliveTimeoutMs: MESH_KEEP_ALIVE_MS, connectTimeoutMs: t.connectTimeoutMs, requestTimeoutMs: t.requestTimeoutMs, drainTimeoutMs: t.drainTimeoutMs };
+  const clientOptions = {
+    connections: EGRESS_CONNECTIONS,
+    keepAliveTimeoutMs: MESH_KEEP_ALIVE_MS,
+    connectTimeoutMs: t.connectTimeoutMs,
+    requestTimeoutMs: t.requestTimeoutMs,
+    drainTimeoutMs: t.drainTimeoutMs,
+    stats: counters,
+    ...(deps.random ? { random: deps.random } : {}),
+  };
+  const fault = new FaultSwitch(deps.random);
   const clientEvents = egressCounters(counters);
 
   let material: LoadedTlsMaterial | undefined;
@@ -114,7 +126,14 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
         allowedCallers: [...spec.allowedCallers].sort(),
       },
       limits,
-      egress: spec.egress.map((e) => ({ backend: e.backend, listener: e.socketPath, upstream: e.upstream.origin, expectedSpiffeId: e.upstream.expectedSpiffeId })),
+      egress: spec.egress.map((e) => ({
+        backend: e.backend,
+        listener: e.socketPath,
+        upstream: e.upstream.origin,
+        expectedSpiffeId: e.upstream.expectedSpiffeId,
+        replicas: e.upstream.replicaOrigins ?? [e.upstream.origin],
+        trafficPolicy: e.upstream.trafficPolicy ?? null,
+      })),
       certificate: {
         identity: cert?.identity,
         dnsNames: cert?.dnsNames ?? [],
@@ -150,10 +169,11 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
         timeouts,
         appBreaker,
         onRefused,
+        fault,
       });
       inboundServer = server;
       inbound = new Listener(server);
-      admin = new Listener(createAdminServer({ counters, configDump, ready: () => ready, refusals: () => [...refusals] }));
+      admin = new Listener(createAdminServer({ counters, configDump, ready: () => ready, refusals: () => [...refusals], fault }));
       addresses.adminPort = (await admin.listen({ host: '127.0.0.1', port: spec.adminPort })).port;
       addresses.inboundPort = (await inbound.listen({ host: spec.host, port: spec.inboundPort })).port;
       for (const e of spec.egress) {

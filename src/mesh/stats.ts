@@ -5,6 +5,9 @@
  * rbac.allowed / rbac.denied, and cluster.<backend>.* for each egress upstream.
  * See envoy docs/root/_include/ssl_stats.rst.
  */
+import { CLUSTER_RESILIENCE_STATS, clusterStat, type Counters } from '../dataplane/counters.js';
+
+export { Counters, clusterStat } from '../dataplane/counters.js';
 export const Stat = {
   handshake: 'ssl.handshake',
   connectionError: 'ssl.connection_error',
@@ -21,6 +24,9 @@ export const Stat = {
   /** The app behind the inbound listener, as Istio's inbound cluster: circuit-breaker overflows and answers that came too late. */
   appPendingOverflow: 'cluster.inbound.upstream_rq_pending_overflow',
   appTimeout: 'cluster.inbound.upstream_rq_timeout',
+  /** Envoy's fault filter (http.<stat_prefix>.fault.*): requests the fault switch delayed or answered itself. */
+  faultDelays: 'http.inbound.fault.delays_injected',
+  faultAborts: 'http.inbound.fault.aborts_injected',
 } as const;
 
 export type TlsRefusalStat = typeof Stat.connectionError | typeof Stat.failVerifyNoCert | typeof Stat.failVerifyError | typeof Stat.failVerifySan;
@@ -35,38 +41,16 @@ export function allowedByPeer(spiffeId: string): string {
   return `${Stat.rbacAllowed}.peer.${spiffeId}`;
 }
 
-/** Egress counters live under the upstream cluster's name, as Envoy's cluster.<name>.* stats do. */
-export function clusterStat(backend: string, stat: string): string {
-  return `cluster.${backend}.${stat}`;
-}
-
 /** Counters of the egress listener for one backend (Envoy's per-listener http.<stat_prefix>.* stats). */
 export function egressStat(backend: string, stat: string): string {
   return `http.egress.${backend}.${stat}`;
-}
-
-export class Counters {
-  readonly #values = new Map<string, number>();
-
-  inc(name: string, by = 1): void {
-    this.#values.set(name, (this.#values.get(name) ?? 0) + by);
-  }
-
-  get(name: string): number {
-    return this.#values.get(name) ?? 0;
-  }
-
-  /** A sorted plain object, as GET /stats returns it. */
-  snapshot(): Record<string, number> {
-    return Object.fromEntries([...this.#values.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  }
 }
 
 /** Counters every sidecar reports even at zero, so a delta can always be computed. */
 export function seedCounters(counters: Counters, backends: string[]): void {
   for (const name of Object.values(Stat)) counters.inc(name, 0);
   for (const b of backends) {
-    for (const s of [Stat.handshake, Stat.failVerifySan, Stat.failVerifyError, Stat.connectionError, 'upstream_rq_total', 'upstream_rq_error', 'upstream_rq_pending_overflow', 'upstream_rq_timeout']) {
+    for (const s of [Stat.handshake, Stat.failVerifySan, Stat.failVerifyError, Stat.connectionError, 'upstream_rq_total', 'upstream_rq_error', 'upstream_rq_pending_overflow', 'upstream_rq_timeout', ...CLUSTER_RESILIENCE_STATS]) {
       counters.inc(clusterStat(b, s), 0);
     }
     for (const s of ['downstream_rq_idle_timeout', 'downstream_rq_timeout']) counters.inc(egressStat(b, s), 0);

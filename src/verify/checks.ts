@@ -15,6 +15,11 @@ export interface CheckResult {
    * apart, so the scenario still passes unless the run was asked to fail on warnings (--fail-on warn).
    */
   warn?: boolean;
+  /**
+   * Not run, for a reason the detail gives (a precondition of the stack the check cannot arrange,
+   * such as connection limits too large to exceed): shown as –, and it does not fail the scenario.
+   */
+  notRun?: boolean;
 }
 
 export interface Check<Ctx> {
@@ -86,7 +91,7 @@ export async function runChecks<Ctx>(
     const outcome: CheckOutcome = {
       id: check.id,
       title: check.title,
-      status: !result.ok ? 'fail' : result.warn ? 'warn' : 'pass',
+      status: !result.ok ? 'fail' : result.notRun ? 'skip' : result.warn ? 'warn' : 'pass',
       detail: result.detail,
       durationMs: Math.round(now() - started),
       ...(result.hint && (!result.ok || result.warn) ? { hint: result.hint } : {}),
@@ -96,7 +101,8 @@ export async function runChecks<Ctx>(
     events.onDone?.(outcome);
     if (!result.ok && check.fatal) skipRest = true;
   }
-  return { scenario, target, ok: outcomes.every((o) => o.status === 'pass' || o.status === 'warn'), warnings: outcomes.filter((o) => o.status === 'warn').length, checks: outcomes };
+  // A skipped check fails nothing by itself: checks skipped after a fatal failure come with that failure.
+  return { scenario, target, ok: outcomes.every((o) => o.status !== 'fail'), warnings: outcomes.filter((o) => o.status === 'warn').length, checks: outcomes };
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, id: string): Promise<T> {

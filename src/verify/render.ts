@@ -16,7 +16,9 @@ export function renderScenario(report: ScenarioReport): string {
   const passed = report.checks.filter((c) => c.status === 'pass' || c.status === 'warn').length;
   const warnings = report.checks.filter((c) => c.status === 'warn').length;
   const warned = warnings > 0 ? `, ${warnings} with a warning` : '';
-  lines.push(`  ${report.ok ? 'PASS' : 'FAIL'}: ${passed}/${report.checks.length} checks passed${warned}`);
+  const skipped = report.checks.filter((c) => c.status === 'skip').length;
+  const notRun = skipped > 0 ? `, ${skipped} not run` : '';
+  lines.push(`  ${report.ok ? 'PASS' : 'FAIL'}: ${passed}/${report.checks.length} checks passed${warned}${notRun}`);
   return lines.join('\n');
 }
 

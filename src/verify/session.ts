@@ -4,6 +4,7 @@ import type { VerifyOptions } from '../cli/options.js';
 import { MeshgwError } from '../errors.js';
 import type { LocalRunState } from '../local/state.js';
 import type { Check } from './checks.js';
+import type { Scenario } from './scenarios.js';
 import type { LocalMtlsOptions } from './mtls/local-checks.js';
 import type { GatewayEndpoint, LocalMeshView } from './target.js';
 
@@ -21,8 +22,8 @@ export interface ThrottlePhaseOptions {
 export interface VerifySession {
   target: 'local' | 'aws';
   startedStack: boolean;
-  checksFor(scenario: 'throttle' | 'auth' | 'mtls'): Promise<Check<never>[]>;
-  contextFor(scenario: 'throttle' | 'auth' | 'mtls'): Promise<unknown>;
+  checksFor(scenario: Scenario): Promise<Check<never>[]>;
+  contextFor(scenario: Scenario): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -42,7 +43,7 @@ export function localMeshView(ctx: CommandContext, run: LocalRunState): LocalMes
   return {
     config: ctx.loaded.config,
     pkiDir: path.join(ctx.loaded.stateDir, 'pki'),
-    workloads: run.workloads.map((w) => ({ name: w.name, spiffeId: w.spiffeId, inboundUrl: w.inboundUrl, adminUrl: w.adminUrl, appSocket: w.appSocket, tls: w.tls })),
+    workloads: run.workloads.map((w) => ({ name: w.name, ...(w.service ? { service: w.service } : {}), spiffeId: w.spiffeId, inboundUrl: w.inboundUrl, adminUrl: w.adminUrl, appSocket: w.appSocket, tls: w.tls })),
     processes: run.workloads.flatMap((w) => w.processes.flatMap((p) => (p.pid ? [{ name: p.name, role: p.role, pid: p.pid }] : []))),
   };
 }
@@ -76,9 +77,11 @@ export async function openLocalVerifySession(ctx: CommandContext, throttle: Thro
     async checksFor(scenario) {
       if (scenario === 'throttle') return (await import('./throttle/index.js')).throttleChecks(throttle) as Check<never>[];
       if (scenario === 'auth') return (await import('./auth/index.js')).authChecks() as Check<never>[];
+      if (scenario === 'resilience') return (await import('./resilience/index.js')).resilienceChecks({ quick: throttle.quick }) as Check<never>[];
       return (await import('./mtls/index.js')).localMtlsChecks(mtls) as Check<never>[];
     },
     async contextFor(scenario) {
+      if (scenario === 'resilience') return (await import('./resilience/index.js')).localResilienceContext(ctx.loaded.stateDir, endpoint);
       return scenario === 'mtls' ? { mesh, endpoint } : endpoint;
     },
     async close() {

@@ -18,6 +18,8 @@ export interface GatewayEndpoint {
 /** A local mesh workload as verify mtls sees it (from the local run state). */
 export interface LocalMeshWorkload {
   name: string;
+  /** The service a replica belongs to ("users" for "users-2"); unset for a service's only replica. */
+  service?: string;
   spiffeId: string;
   /** https://127.0.0.1:P, the STRICT inbound listener (absent for the gateway, which only calls out). */
   inboundUrl?: string;

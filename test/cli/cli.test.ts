@@ -40,7 +40,7 @@ describe('the meshgw command line', () => {
   it('explains a command\'s options on <command> --help', async () => {
     const r = await meshgw(['verify', '--help'], dir);
     assert.equal(r.code, 0);
-    assert.match(r.stdout, /throttle \| auth \| mtls \| all/);
+    assert.match(r.stdout, /throttle \| auth \| mtls \| resilience \| all/);
     assert.match(r.stdout, /--tolerance <fraction>/);
   });
 

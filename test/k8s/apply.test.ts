@@ -121,6 +121,8 @@ describe('apply, prune, rollout and cleanup on a real kube-apiserver', () => {
 
   it('waits until every Deployment reports its replicas updated and available for its generation', async () => {
     const cfg = configIn('rollout');
+    // Two replicas each, whatever meshgw.yaml says: "available" must reach the Deployment's own count.
+    for (const svc of Object.values(cfg.services)) svc.replicas = 2;
     await applyObjects(api, inNamespace(rendered(cfg), 'rollout'));
     let polls = 0;
     const seen: string[] = [];
@@ -220,6 +222,8 @@ describe('apply, prune, rollout and cleanup on a real kube-apiserver', () => {
 
   it('prunes and cleans up every kind meshgw renders into the mesh namespace', () => {
     const cfg = configIn('kinds');
+    // Two replicas: a PodDisruptionBudget is rendered only from two on.
+    cfg.services.users.replicas = 2;
     const kinds = new Set(inNamespace(rendered(cfg), 'kinds').filter((o) => o.kind !== 'Namespace').map((o) => `${o.apiVersion} ${o.kind}`));
     const prunable = new Set(PRUNABLE_KINDS.map((k) => `${k.apiVersion} ${k.kind}`));
     assert.deepEqual([...kinds].filter((k) => !prunable.has(k)), []);

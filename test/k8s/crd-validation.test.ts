@@ -12,7 +12,7 @@ import type { ClusterApi } from '../../src/k8s/cluster.js';
 import { renderHttpRoute } from '../../src/k8s/manifests/gateway.js';
 import { renderManifests, type K8sObject } from '../../src/k8s/manifests/index.js';
 import { startRealCluster, type RealCluster } from '../support/real-cluster.js';
-import { configIn, images } from './fixtures.js';
+import { configIn, images, missingPaths } from './fixtures.js';
 
 let cluster: RealCluster;
 let api: ClusterApi;
@@ -27,19 +27,6 @@ after(async () => {
 
 function render(cfg: MeshgwConfig): K8sObject[] {
   return renderManifests({ config: cfg, images: images(), ingressNodePort: 30080, tokenSecret: 's'.repeat(43) });
-}
-
-/** Paths in `want` whose value `got` lacks or changes (the server may add defaults, never drop what was sent). */
-function missingPaths(want: unknown, got: unknown, at = ''): string[] {
-  if (Array.isArray(want)) {
-    if (!Array.isArray(got)) return [at];
-    return want.flatMap((w, i) => missingPaths(w, got[i], `${at}[${i}]`));
-  }
-  if (want && typeof want === 'object') {
-    if (!got || typeof got !== 'object') return [at];
-    return Object.entries(want).flatMap(([k, v]) => missingPaths(v, (got as Record<string, unknown>)[k], `${at}.${k}`));
-  }
-  return want === got ? [] : [`${at} (sent ${JSON.stringify(want)}, stored ${JSON.stringify(got)})`];
 }
 
 async function namespaceFor(cfg: MeshgwConfig): Promise<K8sObject[]> {

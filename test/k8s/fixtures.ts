@@ -17,3 +17,16 @@ export function configIn(namespace: string): MeshgwConfig {
   const cfg = repoConfig();
   return { ...cfg, mesh: { ...cfg.mesh, namespace } };
 }
+
+/** Paths in `want` whose value `got` lacks or changes (the server may add defaults, never drop what was sent). */
+export function missingPaths(want: unknown, got: unknown, at = ''): string[] {
+  if (Array.isArray(want)) {
+    if (!Array.isArray(got)) return [at];
+    return want.flatMap((w, i) => missingPaths(w, got[i], `${at}[${i}]`));
+  }
+  if (want && typeof want === 'object') {
+    if (!got || typeof got !== 'object') return [at];
+    return Object.entries(want).flatMap(([k, v]) => missingPaths(v, (got as Record<string, unknown>)[k], `${at}.${k}`));
+  }
+  return want === got ? [] : [`${at} (sent ${JSON.stringify(want)}, stored ${JSON.stringify(got)})`];
+}

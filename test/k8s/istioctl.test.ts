@@ -87,7 +87,8 @@ describe('istioctl on what deploy --dry-run renders', () => {
   it('analyze (offline, with the mesh config deploy installs) reports no error and no unexplained warning', async () => {
     const crds = crdFiles();
     const crdArgs = [crds[0], ...(await readdir(crds[1])).filter((f) => f.endsWith('.yaml')).map((f) => path.join(crds[1], f))];
-    const r = await istioctl(['analyze', '--use-kube=false', '--meshConfigFile', meshFile, '-o', 'json', dryRunFile, ...crdArgs]);
+    // --all-namespaces: without it analyze reports on namespace `default` only, where meshgw renders nothing.
+    const r = await istioctl(['analyze', '--all-namespaces', '--use-kube=false', '--meshConfigFile', meshFile, '-o', 'json', dryRunFile, ...crdArgs]);
     assert.equal(r.exitCode, 0, r.stderr);
     const messages = JSON.parse(r.stdout) as { code: string; level: string; message: string }[];
     assert.deepEqual(messages.filter((m) => m.level === 'Error'), []);

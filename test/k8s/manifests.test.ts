@@ -19,7 +19,7 @@ interface ContainerView {
 }
 
 // Custom kinds: kubernetes-validate has no schema for them; crd-validation.test.ts checks them on a real API server with the real CRDs.
-const CRD_GROUPS = ['security.istio.io/', 'telemetry.istio.io/', 'gateway.networking.k8s.io/'];
+const CRD_GROUPS = ['security.istio.io/', 'telemetry.istio.io/', 'networking.istio.io/', 'gateway.networking.k8s.io/'];
 const isCrdKind = (o: K8sObject) => CRD_GROUPS.some((g) => o.apiVersion.startsWith(g));
 
 function render(): K8sObject[] {

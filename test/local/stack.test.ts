@@ -139,20 +139,25 @@ describe('the local stack', { timeout: 120_000 }, () => {
 });
 
 describe('meshgw demo', { timeout: 180_000 }, () => {
-  it('starts the stack, passes throttle, auth and mtls, stops the stack, and prints one JSON document', async () => {
+  it('starts the stack with two replicas of each backend, passes throttle, auth, mtls and resilience, stops the stack, and prints one JSON document', async (t) => {
     const { dir, loaded } = await scratch();
     try {
       // A failed check exits 1: keep its JSON, so the assertion can name the check and its detail.
       const { stdout } = await run(process.execPath, [path.join(root, 'bin/meshgw'), '--config', loaded.file, '--output', 'json', 'demo'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 }).catch(
         (err: { stdout?: string; stderr?: string }) => ({ stdout: err.stdout || `{"stderr":${JSON.stringify(err.stderr ?? '')}}` }),
       );
-      const result = JSON.parse(stdout) as { ok: boolean; profile: string; startedStack: boolean; scenarios: { scenario: string; ok: boolean; checks: { id: string; status: string; detail?: string }[] }[] };
-      const failed = (result.scenarios ?? []).flatMap((s) => s.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.detail}`));
+      const result = JSON.parse(stdout) as { ok: boolean; profile: string; seconds: number; startedStack: boolean; scenarios: { scenario: string; ok: boolean; checks: { id: string; status: string; detail?: string }[] }[] };
+      // meshgw.yaml's connection limits (1024) are beyond what the demo drives: that one check says "not run".
+      const notRunByDesign = new Set(['resilience.limits']);
+      const failed = (result.scenarios ?? []).flatMap((s) => s.checks.filter((c) => c.status !== 'pass' && !(c.status === 'skip' && notRunByDesign.has(c.id))).map((c) => `${c.id}: ${c.detail}`));
       assert.equal(result.ok, true, `failed checks: ${JSON.stringify(failed)} ${result.scenarios ? '' : stdout}`);
       assert.equal(result.profile, 'quick');
       assert.equal(result.startedStack, true);
-      assert.deepEqual(result.scenarios.map((s) => [s.scenario, s.ok]), [['throttle', true], ['auth', true], ['mtls', true]]);
-      assert.ok(result.scenarios.every((s) => s.checks.length > 0 && s.checks.every((c) => c.status === 'pass')));
+      t.diagnostic(`demo quick profile: ${result.seconds} s`);
+      assert.deepEqual(result.scenarios.map((s) => [s.scenario, s.ok]), [['throttle', true], ['auth', true], ['mtls', true], ['resilience', true]]);
+      assert.deepEqual(failed, []);
+      assert.ok(result.scenarios.every((s) => s.checks.length > 0));
+      assert.equal(result.scenarios[3].checks.find((c) => c.id === 'resilience.kill')?.status, 'pass', 'a replica of each backend was killed without a lost order');
       assert.equal((await localStatus(loaded)).running, false, 'the demo stopped the stack it started');
     } finally {
       await stopLocalStack(loaded.stateDir);

@@ -7,6 +7,7 @@ import { GATEWAY_WORKLOAD } from '../../config/topology.js';
 import type { MeshgwConfig } from '../../config/schema.js';
 import { GATEWAY_LISTENER_PORT, GATEWAY_NAME, SERVICE_PORT } from '../labels.js';
 import { meta } from './meta.js';
+import { gatewayDuration } from './resilience.js';
 import type { K8sObject } from './types.js';
 
 export const GATEWAY_OPTIONS_CONFIGMAP = `${GATEWAY_NAME}-gateway-options`;
@@ -68,6 +69,9 @@ export function renderHttpRoute(cfg: MeshgwConfig, service: string, upstreamPref
             ...(rewrite ? [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: upstreamPrefix } } }] : []),
           ],
           backendRefs: [{ name: service, port: SERVICE_PORT }],
+          // The service's whole-request deadline (trafficPolicy.timeoutMs), standard since Gateway API v1.2.
+          // No `retry`: it is experimental in v1.4 and not in the standard CRDs deploy installs.
+          timeouts: { request: gatewayDuration(cfg.services[service].trafficPolicy.timeoutMs) },
         },
       ],
     },

@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import { renderIngress } from './gateway.js';
 import { renderPolicies } from './policies.js';
+import { renderTrafficPolicies } from './resilience.js';
 import { renderTracingCollector, renderTracingTelemetry } from './telemetry.js';
 import type { K8sObject, RenderInput } from './types.js';
 import { renderNamespace, renderTokenSecret, renderWorkloads } from './workloads.js';
@@ -15,6 +16,8 @@ export function renderManifests(input: RenderInput & { tokenSecret: string }): K
     renderTokenSecret(cfg, input.tokenSecret),
     ...renderPolicies(cfg),
     ...renderWorkloads(input),
+    // Timeouts, retries, load balancing, outlier detection and connection limits (services.<name>.trafficPolicy).
+    ...renderTrafficPolicies(cfg),
     ...renderIngress(cfg, input.ingressNodePort),
     // Mesh tracing to X-Ray: the collector lives in a namespace of its own (down removes it after the mesh's).
     ...renderTracingCollector(cfg),

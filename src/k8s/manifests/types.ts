@@ -14,7 +14,6 @@ export interface RenderInput {
   /** Image reference by digest (repo@sha256:...) for each service. */
   images: Record<string, string>;
   ingressNodePort: number;
-  replicas?: number;
   /** Each stateful service's DynamoDB table, from the stack outputs (TABLE_OUTPUTS); placeholders when unknown (dry run). */
   dataTables?: Record<string, string>;
   /** Region of the tables; the config's aws.region when unset. */

@@ -4,6 +4,7 @@ import type { MeshgwConfig } from '../../config/schema.js';
 import { APP_LABEL, SERVICE_PORT, TOKEN_SECRET_NAME } from '../labels.js';
 import { meta } from './meta.js';
 import { meshProxyConfigAnnotation } from './proxy-stats.js';
+import { renderPodDisruptionBudget, topologySpreadConstraints } from './resilience.js';
 import type { K8sObject, RenderInput } from './types.js';
 
 /** Istio injects an Envoy sidecar into every pod of a namespace carrying this label. */
@@ -57,7 +58,8 @@ export function renderDeployment(input: RenderInput, service: string): K8sObject
     kind: 'Deployment',
     metadata: meta(service, cfg.mesh.namespace, { [APP_LABEL]: service }),
     spec: {
-      replicas: input.replicas ?? 2,
+      // services.<name>.replicas (the PodDisruptionBudget and the spread below follow the same number).
+      replicas: cfg.services[service].replicas,
       selector: { matchLabels: { [APP_LABEL]: service } },
       template: {
         metadata: {
@@ -67,6 +69,7 @@ export function renderDeployment(input: RenderInput, service: string): K8sObject
         },
         spec: {
           serviceAccountName: service,
+          topologySpreadConstraints: topologySpreadConstraints(service),
           // The app needs no Kubernetes API access; the sidecar gets its identity from istio-agent, not this token.
           automountServiceAccountToken: false,
           securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
@@ -127,5 +130,8 @@ export function renderTokenSecret(cfg: MeshgwConfig, tokenSecret: string): K8sOb
 
 export function renderWorkloads(input: RenderInput): K8sObject[] {
   const cfg = input.config;
-  return serviceNames(cfg).flatMap((s) => [renderServiceAccount(cfg, s), renderDeployment(input, s), renderService(cfg, s)]);
+  return serviceNames(cfg).flatMap((s) => {
+    const budget = renderPodDisruptionBudget(cfg, s);
+    return [renderServiceAccount(cfg, s), renderDeployment(input, s), renderService(cfg, s), ...(budget ? [budget] : [])];
+  });
 }

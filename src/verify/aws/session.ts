@@ -43,6 +43,7 @@ export async function openAwsVerifySession(ctx: CommandContext, opts: VerifyOpti
         return [...phases, accessLogCheck({ tally, deadlineMs: ACCESS_LOG_DEADLINE_MS, pollMs: ACCESS_LOG_POLL_MS })] as Check<never>[];
       }
       if (scenario === 'auth') return (await import('../auth/checks.js')).authChecks() as Check<never>[];
+      if (scenario === 'resilience') return [resilienceNotOnAws] as Check<never>[];
       return (await import('./mtls-checks.js')).awsMtlsChecks({ certExpiry: opts.certExpiry }) as Check<never>[];
     },
     async contextFor(scenario) {
@@ -56,6 +57,13 @@ export async function openAwsVerifySession(ctx: CommandContext, opts: VerifyOpti
     },
   };
 }
+
+/** Issue 15's EKS half (pod delete, Istio fault injection) is not built yet: said plainly, without failing `verify all`. */
+const resilienceNotOnAws: Check<unknown> = {
+  id: 'resilience.aws',
+  title: 'kills and faults replicas on EKS',
+  run: async () => ({ ok: true, notRun: true, detail: 'not run: verify resilience drives the local stack only for now (`meshgw verify resilience --target local`)' }),
+};
 
 function guardedAccessLog(opts: VerifyOptions, source: AccessLogSource): AccessLogSource {
   return { countStatus: (status, startMs, endMs) => guardAwsErrors(opts.aws, () => source.countStatus(status, startMs, endMs)) };

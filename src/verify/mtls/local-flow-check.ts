@@ -31,9 +31,15 @@ export function expectedEdges(ctx: LocalMtlsContext): Edge[] {
   return edges;
 }
 
+/** Each service's inbound counters, its replicas' added up: a hop may land on any replica. */
 async function snapshot(ctx: LocalMtlsContext): Promise<Record<string, Counters>> {
   const out: Record<string, Counters> = {};
-  for (const w of ctx.mesh.workloads) if (w.adminUrl && w.inboundUrl) out[w.name] = await fetchStats(w.adminUrl);
+  for (const w of ctx.mesh.workloads) {
+    if (!w.adminUrl || !w.inboundUrl) continue;
+    const stats = await fetchStats(w.adminUrl);
+    const total = (out[w.service ?? w.name] ??= {});
+    for (const [k, v] of Object.entries(stats)) if (typeof v === 'number') total[k] = (total[k] ?? 0) + v;
+  }
   return out;
 }
 
