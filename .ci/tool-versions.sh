@@ -9,3 +9,4 @@ ACTIONLINT_VERSION=1.7.12
 KUBE_VERSION=1.34.0             # kube-apiserver, built from the Go module proxy (shared/REAL-K8S.md)
 ETCD_VERSION=3.6.5
 ISTIOCTL_VERSION=0.0.0-20260827124520-eed52ebb66ad   # a 2026-08 master commit the proxy serves
+PROMTOOL_VERSION=0.316.0         # promtool (Prometheus 3.16.0), built from the Go module proxy

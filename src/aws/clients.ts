@@ -1,5 +1,6 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { EKSClient } from '@aws-sdk/client-eks';
@@ -26,6 +27,8 @@ export interface AwsClients {
   ecr: ECRClient;
   apiGateway: APIGatewayClient;
   logs: CloudWatchLogsClient;
+  /** The stack's alarms, read back by `verify mtls`. */
+  cloudwatch: CloudWatchClient;
   sts: STSClient;
   eks: EKSClient;
 }
@@ -53,6 +56,7 @@ export function createAwsClients(opts: AwsClientOptions): AwsClients {
     ecr: new ECRClient(common),
     apiGateway: new APIGatewayClient(common),
     logs: new CloudWatchLogsClient(common),
+    cloudwatch: new CloudWatchClient(common),
     sts: new STSClient(common),
     eks: new EKSClient(common),
   };

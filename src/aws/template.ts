@@ -58,6 +58,9 @@ export function stackParameters(cfg: MeshgwConfig, inputs: StackInputs = resolve
     StageRateLimit: cfg.gateway.throttle.rate,
     StageBurstLimit: cfg.gateway.throttle.burst,
     MeshNamespace: cfg.mesh.namespace,
+    AlarmTopicArn: cfg.aws.alarms.topicArn ?? '',
+    ApiThrottledAlarmPercent: cfg.aws.alarms.throttledPercent,
+    ApiServerErrorAlarmPercent: cfg.aws.alarms.serverErrorPercent,
   };
   return Object.entries(values).map(([ParameterKey, v]) => ({ ParameterKey, ParameterValue: String(v) }));
 }

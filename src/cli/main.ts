@@ -83,6 +83,7 @@ export function buildProgram(): Command {
         .option('--quick', 'short phases (a few seconds each)')
         .option('--tolerance <fraction>', 'allowed relative deviation from the token-bucket model')
         .option('--report <file>', 'write an HTML report with the throttle chart')
+        .option('--evidence <dir>', 'write the evidence bundle: DIR/report.html (self-contained, opens offline) and DIR/evidence.json')
         .option('--normal-rps <n>', 'normal phase rate (default 50)')
         .option('--normal-seconds <n>', 'normal phase duration (default 10)')
         .option('--over-rps <n>', 'over-limit phase rate (default 150)')
@@ -102,6 +103,17 @@ export function buildProgram(): Command {
       .option('--html <file>', 'also write the waterfall as a self-contained HTML page')
       .option('--since <minutes>', 'aws: how far back to search X-Ray (default 60)'),
   ).action(action(async () => (await import('./commands/trace.js')).runTrace));
+
+  aws(
+    cluster(
+      program
+        .command('top')
+        .description('live traffic between workloads (after linkerd viz top/edges): rps, success, p50/p95/p99, 429s, mTLS identities')
+        .addOption(target())
+        .option('--interval <seconds>', 'seconds between scrapes, the window each row covers (default 2)'),
+      'aws',
+    ),
+  ).action(action(async () => (await import('./commands/top.js')).runTop));
 
   aws(
     program

@@ -53,6 +53,8 @@ export interface VerifyOptions extends VerifyPolicyOptions {
   throttle: ThrottlePhaseOptions;
   /** Absolute path of the HTML report to write. */
   report?: string;
+  /** Absolute path of the evidence bundle's folder (report.html and evidence.json). */
+  evidence?: string;
   aws: AwsTargetOptions;
   cluster: ClusterOverride;
 }
@@ -181,11 +183,14 @@ export function parseThrottleOptions(raw: CommanderValues): ThrottlePhaseOptions
 
 export function parseVerifyOptions(raw: CommanderValues, arg: string | undefined, config: MeshgwConfig, resolvePath: (p: string) => string): VerifyOptions {
   const report = text(raw, 'report');
+  const evidence = text(raw, 'evidence');
+  if (evidence !== undefined && evidence.trim() === '') throw new MeshgwError('USAGE', '--evidence: expected a folder, got an empty string', 'Pass a folder for report.html and evidence.json, e.g. --evidence evidence/.');
   return {
     scenarios: parseScenario(arg),
     throttle: parseThrottleOptions(raw),
     ...parseVerifyPolicyOptions(raw),
     ...(report !== undefined ? { report: resolvePath(report) } : {}),
+    ...(evidence !== undefined ? { evidence: resolvePath(evidence) } : {}),
     aws: parseAwsTarget(raw, config),
     cluster: parseClusterOverride(raw),
   };

@@ -31,3 +31,10 @@ export const DEFAULT_KUBERNETES_VERSION = '1.35';
 export const DEFAULT_INGRESS_NODE_PORT = 30080;
 /** One constant for the whole CLI: see src/k8s/istio-version.ts for why this release. */
 export const DEFAULT_ISTIO_VERSION = ISTIO_VERSION;
+
+/**
+ * The API alarms' thresholds, as shares of all requests per minute (3 of 5 minutes). 10 % 429s means clients
+ * are being refused steadily, beyond a burst; 1 % 5xx is already a broken route or a failing service.
+ */
+export const DEFAULT_ALARM_THROTTLED_PERCENT = 10;
+export const DEFAULT_ALARM_SERVER_ERROR_PERCENT = 1;

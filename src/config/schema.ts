@@ -78,6 +78,17 @@ const localSchema = z.strictObject({
   stateDir: z.string().min(1).default(d.DEFAULT_STATE_DIR),
 });
 
+const percent = z.number().min(0, 'expected a percentage from 0 to 100').max(100, 'expected a percentage from 0 to 100');
+
+const alarmsSchema = z.strictObject({
+  /** SNS topic notified on ALARM and OK; unset, the alarms change state with no action. */
+  topicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'expected an SNS topic ARN').optional(),
+  /** The 429 alarm fires above this share of the API's requests. */
+  throttledPercent: percent.default(d.DEFAULT_ALARM_THROTTLED_PERCENT),
+  /** The 5xx alarm fires above this share of the API's requests. */
+  serverErrorPercent: percent.default(d.DEFAULT_ALARM_SERVER_ERROR_PERCENT),
+});
+
 const awsSchema = z.strictObject({
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as us-east-1').default(d.DEFAULT_AWS_REGION),
   stackName: z
@@ -97,6 +108,8 @@ const awsSchema = z.strictObject({
   nodeImageId: z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'expected an AMI id such as ami-0123456789abcdef0').optional(),
   /** The account's API Gateway CloudWatch role to reuse instead of creating (and retaining) one. */
   apiGatewayCloudWatchRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN').optional(),
+  /** The stack's CloudWatch alarms (templates/meshgw-stack.yaml, "alerts"). */
+  alarms: alarmsSchema.default(() => alarmsSchema.parse({})),
 });
 
 export const configSchema = z

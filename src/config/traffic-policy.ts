@@ -39,7 +39,10 @@ export const retryPolicySchema = z.strictObject({
 export const outlierDetectionSchema = z.strictObject({
   /** Consecutive 5xx answers or connect failures that eject a replica (Istio's consecutive5xxErrors). */
   consecutiveErrors: count.default(3),
-  /** First ejection lasts this long; the n-th ejection of the same replica n times as long (Envoy). */
+  /**
+   * First ejection lasts this long; each further one a base longer, capped at 300 s, and a replica
+   * that stays healthy is forgiven one ejection per 10 s interval (Envoy's defaults; see dataplane/outlier-detector.ts).
+   */
   baseEjectionTimeMs: ms.default(30_000),
   /** At most this share of replicas is ejected at once (Envoy still ejects one when the share rounds to zero). */
   maxEjectionPercent: percent.default(50),

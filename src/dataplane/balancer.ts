@@ -20,11 +20,24 @@ export class Endpoint {
 
   constructor(
     readonly origin: string,
-    readonly pool: Pool,
-    readonly connector: WarmConnector,
+    /** Replaced on a certificate rotation (replaceTransport); the replica itself stays. */
+    public pool: Pool,
+    public connector: WarmConnector,
     /** cluster.<name>.endpoint.<origin>.rq_total */
     readonly rqTotalStat: string,
   ) {}
+
+  /**
+   * Swaps in a pool built on new TLS material and hands back the old one to drain. The replica's
+   * counts and outlier state stay, as an Envoy SDS update changes a cluster's transport socket
+   * but not its hosts: a rotation must not forgive an ejected replica.
+   */
+  replaceTransport(pool: Pool, connector: WarmConnector): { pool: Pool; connector: WarmConnector } {
+    const old = { pool: this.pool, connector: this.connector };
+    this.pool = pool;
+    this.connector = connector;
+    return old;
+  }
 
   /** Hoisted, so that each answer's body can hand it to once('close') without a new closure. */
   readonly release = (): void => {

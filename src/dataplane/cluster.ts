@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import type { TrafficPolicy } from '../config/traffic-policy.js';
 import { pickEndpoint, type Endpoint } from './balancer.js';
 import { clusterStat, type StatSink } from './counters.js';
-import { OutlierDetector } from './outlier-detector.js';
+import { NODE_OUTLIER_TIMERS, OutlierDetector, type OutlierTimers } from './outlier-detector.js';
 import { RetryBudget, isReplayable, isRetriableFailure, isRetriableStatus } from './retry-policy.js';
 import { UpstreamOverflowError, classifyUpstreamError } from './upstream-errors.js';
 
@@ -29,6 +29,8 @@ export interface ClusterDeps {
   stats: StatSink;
   nowMs: () => number;
   random: () => number;
+  /** Outlier detection's timers; Node's, on the nowMs clock, unless a test drives them. */
+  outlierTimers?: OutlierTimers;
 }
 
 /** Any upstream a proxy can send to: an undici Dispatcher, or a cluster of replicas. */
@@ -72,7 +74,7 @@ export class UpstreamCluster implements RequestTarget {
       sink: deps.stats,
       active: stat('outlier_detection.ejections_active'),
       enforced: stat('outlier_detection.ejections_enforced_total'),
-    });
+    }, { timers: deps.outlierTimers ?? { ...NODE_OUTLIER_TIMERS, nowMs: deps.nowMs } });
     for (const e of endpoints) this.#outliers.add(e.outlier);
     this.#budget = policy ? new RetryBudget(policy.retries) : undefined;
     // Envoy's circuit breaker: connections in every replica's pool plus the pending queue.

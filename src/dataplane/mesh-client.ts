@@ -44,6 +44,19 @@ const monotonicMs = (): number => performance.now();
 interface Upstream {
   cluster: UpstreamCluster;
   endpoints: Endpoint[];
+  /** How each replica's pool is sized, kept to rebuild the pools on a reload. */
+  sizing: PoolSizing;
+}
+
+interface PoolSizing {
+  connections: number;
+  floor: number;
+}
+
+/** One replica's connection pool and the connector that keeps it warm. */
+interface Transport {
+  pool: Pool;
+  connector: WarmConnector;
 }
 
 export class MeshClient {
@@ -77,19 +90,30 @@ export class MeshClient {
 
   /**
    * Builds pools with new material and warms them before the swap, so traffic after a rotation
-   * does not pay the handshakes. Requests already on the old pools finish there, in the background:
-   * each is bounded by requestTimeoutMs anyway, so that is how long the old pools may live.
+   * does not pay the handshakes. Only the pools change: each cluster and its replicas stay, with
+   * their outlier state, retry budget and counts, as an Envoy SDS secret update swaps a cluster's
+   * TLS context without recreating its hosts (an ejected replica stays ejected). Requests already
+   * on the old pools finish there, in the background: each is bounded by requestTimeoutMs anyway,
+   * so that is how long the old pools may live.
    */
   async reload(material: TlsMaterial): Promise<void> {
-    const fresh = this.#build(material);
-    await Promise.all([...fresh.values()].flatMap((u) => u.endpoints.map((e) => e.connector.warm())));
-    const old = this.#upstreams;
-    this.#upstreams = fresh;
-    void closeUpstreams(old.values(), this.opts.requestTimeoutMs);
+    const swaps: { endpoint: Endpoint; transport: Transport }[] = [];
+    for (const [name, u] of this.#upstreams) {
+      const upstream = this.targets.get(name)!;
+      for (const endpoint of u.endpoints) swaps.push({ endpoint, transport: this.#transport(name, upstream, endpoint.origin, material, u.sizing) });
+    }
+    await Promise.all(swaps.map((s) => s.transport.connector.warm()));
+    const old = swaps.map((s) => s.endpoint.replaceTransport(s.transport.pool, s.transport.connector));
+    void closeTransports(old, this.opts.requestTimeoutMs);
   }
 
   async close(): Promise<void> {
-    await closeUpstreams(this.#upstreams.values(), this.opts.drainTimeoutMs);
+    const transports: Transport[] = [];
+    for (const u of this.#upstreams.values()) {
+      u.cluster.close();
+      transports.push(...u.endpoints);
+    }
+    await closeTransports(transports, this.opts.drainTimeoutMs);
   }
 
   #build(material: TlsMaterial | undefined): Map<string, Upstream> {
@@ -105,12 +129,18 @@ export class MeshClient {
     // The warm connections are the caller's budget for the service, shared out across its replicas.
     const floor = Math.min(Math.ceil((upstream.warmConnections ?? 0) / origins.length), connections);
     const stats = this.opts.stats ?? NO_STATS;
-    const endpoints = origins.map((origin) => this.#endpoint(name, upstream, origin, material, connections, floor, stats));
+    const sizing = { connections, floor };
+    const endpoints = origins.map((origin) => {
+      const t = this.#transport(name, upstream, origin, material, sizing);
+      const at = new URL(origin).origin;
+      return new Endpoint(at, t.pool, t.connector, clusterStat(name, `endpoint.${at}.rq_total`));
+    });
     const cluster = new UpstreamCluster(name, endpoints, policy, connections, { stats, nowMs: this.opts.nowMs ?? monotonicMs, random: this.opts.random ?? Math.random });
-    return { cluster, endpoints };
+    return { cluster, endpoints, sizing };
   }
 
-  #endpoint(name: string, upstream: MeshUpstream, origin: string, material: TlsMaterial | undefined, connections: number, floor: number, stats: StatSink): Endpoint {
+  #transport(name: string, upstream: MeshUpstream, origin: string, material: TlsMaterial | undefined, { connections, floor }: PoolSizing): Transport {
+    const stats = this.opts.stats ?? NO_STATS;
     const url = new URL(origin);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`upstream ${origin}: expected an https:// (mTLS) or http:// origin`);
     if (url.protocol === 'https:' && !material) throw new Error(`upstream ${origin} needs mTLS but no TLS material was given`);
@@ -147,17 +177,12 @@ export class MeshClient {
       bodyTimeout: this.opts.requestTimeoutMs,
       connect: connector.connect,
     });
-    return new Endpoint(url.origin, pool, connector, clusterStat(name, `endpoint.${url.origin}.rq_total`));
+    return { pool, connector };
   }
 }
 
 /** Closes pools gracefully (queued requests finish), destroying whatever is left after `graceMs`. */
-async function closeUpstreams(upstreams: Iterable<Upstream>, graceMs: number): Promise<void> {
-  const list: Endpoint[] = [];
-  for (const u of upstreams) {
-    u.cluster.close();
-    list.push(...u.endpoints);
-  }
+async function closeTransports(list: readonly Transport[], graceMs: number): Promise<void> {
   for (const u of list) u.connector.close();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => {

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { ThrottleLayer } from '../metrics/contract.js';
 
 /**
  * One access-log line per request, with the fields of an API Gateway access log
@@ -24,6 +25,8 @@ export interface AccessLogRecord {
   apiKeyId: string | null;
   usagePlan: string | null;
   throttled: boolean;
+  /** Which layer refused a throttled request (account, method, usagePlan, quota); null when none did. */
+  throttleLayer: ThrottleLayer | null;
   errorType: string | null;
   /** The upstream error code behind a 5xx (e.g. ECONNREFUSED, ERR_TLS_CERT_ALTNAME_INVALID). */
   integrationError: string | null;
@@ -52,6 +55,7 @@ export function newAccessLogRecord(requestId: string, traceId: string, req: Inco
     apiKeyId: null,
     usagePlan: null,
     throttled: false,
+    throttleLayer: null,
     errorType: null,
     integrationError: null,
   };

@@ -1,4 +1,5 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { answerClientError } from '../dataplane/client-error.js';
 import type { MeshUpstream } from '../dataplane/contracts.js';
@@ -10,8 +11,10 @@ import { MeshClient } from '../dataplane/mesh-client.js';
 import { relayBody } from '../dataplane/relay-body.js';
 import { createStatsServer } from '../dataplane/stats-server.js';
 import type { TlsMaterial } from '../dataplane/tls-material.js';
-import { rootErrorCode } from '../dataplane/upstream-errors.js';
+import { classifyUpstreamError, rootErrorCode } from '../dataplane/upstream-errors.js';
 import { PEER_IDENTITY_HEADER } from '../config/defaults.js';
+import { ResponseFlag, upstreamFailureFlag } from '../metrics/response-flags.js';
+import { GatewayTelemetry } from './telemetry.js';
 import { formatAccessLogLine, newAccessLogRecord, type AccessLogRecord } from './access-log.js';
 import { ApiKeyStore } from './api-keys.js';
 import { readBody } from './body-limit.js';
@@ -59,6 +62,8 @@ export interface GatewayHandle {
   readonly counters: Counters;
   /** The stats listener's bound port once listening, if spec.adminPort asked for one. */
   adminPort(): number | undefined;
+  /** Istio's request metrics, the throttled metric and the Envoy-named counters, served at /stats/prometheus on the stats listener. */
+  readonly telemetry: GatewayTelemetry;
 }
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 29_000;
@@ -114,6 +119,7 @@ class Gateway {
   private readonly listener: Listener;
   readonly server: http.Server;
   readonly counters = new Counters();
+  readonly telemetry: GatewayTelemetry;
   private admin: Listener | undefined;
   adminPort: number | undefined;
 
@@ -133,6 +139,7 @@ class Gateway {
     // Longest prefix first, so the first match is the best one.
     this.routes = [...spec.routes].sort((a, b) => b.pathPrefix.length - a.pathPrefix.length);
     this.client = this.meshClient(deps.tlsMaterial);
+    this.telemetry = new GatewayTelemetry(spec, this.counters, () => this.throttle.quotaRemaining(this.clock.epochMs()));
     const headersTimeout = deps.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
     this.server = http.createServer(
       {
@@ -203,25 +210,27 @@ class Gateway {
     if (req.rawHeaders.length > MAX_HEADER_COUNT * 2) return this.answer(res, rec, answers.HEADERS_TOO_LARGE, startMs);
 
     const route = stage === this.spec.stage ? this.routeFor(path) : undefined;
-    if (!route) return this.answer(res, rec, answers.MISSING_AUTHENTICATION_TOKEN, startMs);
+    if (!route) return this.answer(res, rec, answers.MISSING_AUTHENTICATION_TOKEN, startMs, undefined, ResponseFlag.noRoute);
     rec.resourcePath = route.pathPrefix;
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.spec.gateway.maxBodyBytes) {
       res.shouldKeepAlive = false;
-      return this.answer(res, rec, answers.REQUEST_TOO_LARGE, startMs);
+      return this.answer(res, rec, answers.REQUEST_TOO_LARGE, startMs, route);
     }
     let key: ApiKeyRecord | undefined;
     if (route.requireApiKey) {
       const supplied = req.headers['x-api-key'];
       key = this.keys.find(typeof supplied === 'string' ? supplied : undefined);
-      if (!key) return this.answer(res, rec, answers.INVALID_API_KEY, startMs);
+      if (!key) return this.answer(res, rec, answers.INVALID_API_KEY, startMs, route);
       rec.apiKeyId = key.id;
       rec.usagePlan = key.plan;
     }
-    const verdict = this.throttle.admit(rec.httpMethod, path, key?.id, startMs, epochMs);
-    if (verdict !== 'admitted') {
+    const refusedBy = this.throttle.decide(rec.httpMethod, path, key?.id, startMs, epochMs);
+    if (refusedBy !== null) {
       rec.throttled = true;
-      return this.answer(res, rec, verdict === 'quota' ? answers.QUOTA_EXCEEDED : answers.THROTTLED, startMs);
+      rec.throttleLayer = refusedBy;
+      this.telemetry.throttled(refusedBy, route.pathPrefix, rec.httpMethod, rec.apiKeyId);
+      return this.answer(res, rec, refusedBy === 'quota' ? answers.QUOTA_EXCEEDED : answers.THROTTLED, startMs, route, ResponseFlag.rateLimited);
     }
     const quotaRecorded = this.throttle.quotaRecorded(key?.id);
     // Requests that arrived together are all decided before any of them is proxied: the proxy work
@@ -235,7 +244,7 @@ class Gateway {
       try {
         await quotaRecorded;
       } catch {
-        return this.answer(res, rec, answers.QUOTA_NOT_RECORDED, startMs);
+        return this.answer(res, rec, answers.QUOTA_NOT_RECORDED, startMs, route);
       }
     }
 
@@ -268,16 +277,17 @@ class Gateway {
       if (read.type === 'aborted') {
         // The client went away mid-body: there is no one to answer, and nothing went upstream.
         res.destroy();
-        return this.writeLog(rec, startMs);
+        return this.writeLog(rec, startMs, null, route, ResponseFlag.downstreamConnectionTermination);
       }
       if (read.type !== 'read') {
         // The rest of the body is never read: close the connection after the answer.
         res.shouldKeepAlive = false;
-        return this.answer(res, rec, read.type === 'too-large' ? answers.REQUEST_TOO_LARGE : answers.REQUEST_TIMEOUT, startMs);
+        return this.answer(res, rec, read.type === 'too-large' ? answers.REQUEST_TOO_LARGE : answers.REQUEST_TIMEOUT, startMs, route);
       }
       body = read.body;
     }
     const sentMs = this.clock.nowMs();
+    let flags: string = ResponseFlag.none;
     try {
       const upstream = await sendUpstream(this.client.dispatcher(route.service)!, { path: upstreamPath, method: rec.httpMethod, headers, body, timeoutMs: this.timeoutMs });
       rec.integrationLatency = round1(this.clock.nowMs() - sentMs);
@@ -291,26 +301,33 @@ class Gateway {
     } catch (err) {
       if (!res.headersSent) {
         rec.integrationError = rootErrorCode(err) ?? 'UNKNOWN';
-        return this.answer(res, rec, answers.answerForUpstreamError(err), startMs);
+        return this.answer(res, rec, answers.answerForUpstreamError(err), startMs, route, upstreamFailureFlag(classifyUpstreamError(err).code));
       }
       // The upstream failed mid-body, or the client went away: the status is already sent, so
       // all that is left is to cut the connection rather than pretend the body was complete.
       rec.integrationError = rootErrorCode(err) ?? 'ABORTED';
+      flags = ResponseFlag.upstreamRemoteReset;
       res.destroy();
     }
-    this.writeLog(rec, startMs);
+    this.writeLog(rec, startMs, req.socket, route, flags, true);
   }
 
-  private answer(res: ServerResponse, rec: AccessLogRecord, a: answers.GatewayAnswer, startMs: number): void {
+  /** The gateway's own answer; `route` is the matched one (none: the request matched no route), `flags` Envoy's response flags for it. */
+  private answer(res: ServerResponse, rec: AccessLogRecord, a: answers.GatewayAnswer, startMs: number, route?: GatewayRoute, flags: string = ResponseFlag.none): void {
     rec.status = a.status;
     rec.errorType = a.errorType;
+    // Taken before end(): a finished response lets go of its socket.
+    const socket = res.socket;
     res.writeHead(a.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(a.body), 'x-amzn-errortype': a.errorType });
     res.end(a.body);
-    this.writeLog(rec, startMs);
+    this.writeLog(rec, startMs, socket, route, flags);
   }
 
-  private writeLog(rec: AccessLogRecord, startMs: number): void {
-    rec.responseLatency = round1(this.clock.nowMs() - startMs);
+  /** The request's end: its access-log line and its istio_* series (`upstream`: a service's sidecar answered it). */
+  private writeLog(rec: AccessLogRecord, startMs: number, socket: Socket | null, route: GatewayRoute | undefined, flags: string, upstream = false): void {
+    const latency = this.clock.nowMs() - startMs;
+    rec.responseLatency = round1(latency);
+    this.telemetry.request(route, upstream).record(rec.status, flags, latency, socket);
     this.deps.log.write(formatAccessLogLine(rec));
   }
 
@@ -318,7 +335,7 @@ class Gateway {
     // Warm before accepting: the first burst must not pay the mesh handshakes.
     await this.client.warm();
     if (this.spec.adminPort !== undefined) {
-      this.admin = new Listener(createStatsServer(this.counters));
+      this.admin = new Listener(createStatsServer(this.counters, this.telemetry.prometheus));
       this.adminPort = (await this.admin.listen({ host: '127.0.0.1', port: this.spec.adminPort })).port;
     }
     return (await this.listener.listen({ host, port })).port;
@@ -346,5 +363,6 @@ export function createGateway(spec: GatewaySpec, deps: GatewayDeps): GatewayHand
     inFlight: () => gw.inFlight,
     counters: gw.counters,
     adminPort: () => gw.adminPort,
+    telemetry: gw.telemetry,
   };
 }

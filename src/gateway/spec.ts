@@ -36,6 +36,8 @@ export interface GatewaySpec {
   spiffeId: string;
   /** Loopback port of the gateway's stats listener (GET /stats, GET /__meshgw/stats: the mesh client's cluster.<service>.* counters); none when unset, 0 for any free port. */
   adminPort?: number;
+  /** The mesh namespace (config mesh.namespace): the *_namespace labels and service hosts of the gateway's metrics; the SPIFFE ID's /ns/ segment when unset. */
+  namespace?: string;
   /** Where usage-plan quota counters persist (mode 0600), so that a restart does not reset them; memory only when unset. */
   quotaFile?: string;
 }

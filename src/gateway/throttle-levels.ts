@@ -1,4 +1,5 @@
 import type { GatewayConfig, ThrottleConfig } from '../config/schema.js';
+import type { ThrottleLayer } from '../metrics/contract.js';
 import { ApiMethodTable } from './api-methods.js';
 
 /** One throttling limit a request is subject to, named so buckets can be shared by id. */
@@ -60,4 +61,12 @@ export function throttleLevelsFor(
   const account = opts.account ?? ACCOUNT_THROTTLE;
   levels.push({ id: ACCOUNT_LEVEL_ID, rate: account.rate, burst: account.burst });
   return levels;
+}
+
+/** The layer a level belongs to, as the access log's throttleLayer and the throttled metric name it: key:* is the usage plan's, method:* the method's. */
+export function throttleLayerOf(levelId: string): Exclude<ThrottleLayer, 'quota'> {
+  if (levelId === ACCOUNT_LEVEL_ID) return 'account';
+  if (levelId.startsWith('key:')) return 'usagePlan';
+  if (levelId.startsWith('method:')) return 'method';
+  throw new Error(`not a throttle level id: ${levelId}`);
 }

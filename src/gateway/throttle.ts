@@ -3,6 +3,7 @@ import type { ApiKeyRecord } from './spec.js';
 import { ApiMethodTable, type ApiMethod } from './api-methods.js';
 import { QuotaCounter } from './quota.js';
 import type { QuotaStore } from './quota-store.js';
+import type { ThrottleLayer } from '../metrics/contract.js';
 import { ACCOUNT_THROTTLE } from './throttle-levels.js';
 import { admitAll, TokenBucket } from './token-bucket.js';
 
@@ -50,6 +51,15 @@ export class GatewayThrottle {
    * admitted request takes tokens and counts against the quota. `path` must be one a route serves.
    */
   admit(method: string, path: string, keyId: string | undefined, nowMs: number, epochMs: number): ThrottleVerdict {
+    const layer = this.decide(method, path, keyId, nowMs, epochMs);
+    return layer === null ? 'admitted' : layer === 'quota' ? 'quota' : 'throttled';
+  }
+
+  /**
+   * admit(), saying which layer refused: null when admitted, else 'quota', or the first bucket
+   * without a token in API Gateway's order (the key's usage plan, the method, the account).
+   */
+  decide(method: string, path: string, keyId: string | undefined, nowMs: number, epochMs: number): ThrottleLayer | null {
     const quota = keyId === undefined ? undefined : this.quotas.get(keyId);
     if (quota && !quota.hasRoom(epochMs)) return 'quota';
     const buckets = this.scratch;
@@ -58,9 +68,10 @@ export class GatewayThrottle {
     if (keyBucket) buckets.push(keyBucket);
     buckets.push(this.methodBucket(this.table.resolve(method, path)));
     buckets.push(this.account);
-    if (admitAll(buckets, nowMs) >= 0) return 'throttled';
+    const refused = admitAll(buckets, nowMs);
+    if (refused >= 0) return refused === buckets.length - 1 ? 'account' : buckets[refused] === keyBucket ? 'usagePlan' : 'method';
     quota?.consume(epochMs);
-    return 'admitted';
+    return null;
   }
 
   /**
@@ -72,6 +83,11 @@ export class GatewayThrottle {
     if (keyId === undefined || !this.store) return undefined;
     const quota = this.quotas.get(keyId);
     return quota && this.store.cover(quota);
+  }
+
+  /** Each key's quota now: its limit and what is left of it in the current period (keys whose plan has a quota). */
+  quotaRemaining(epochMs: number): { keyId: string; limit: number; remaining: number }[] {
+    return [...this.quotas].map(([keyId, q]) => ({ keyId, limit: q.limit, remaining: q.remaining(epochMs) }));
   }
 
   private methodBucket(m: ApiMethod): TokenBucket {

@@ -21,6 +21,9 @@ export const PRUNABLE_KINDS: { apiVersion: string; kind: string }[] = [
   { apiVersion: 'v1', kind: 'ServiceAccount' },
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'Secret' },
+  // The ADOT collector's pod discovery in the mesh namespace (manifests/mesh-metrics.ts).
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' },
 ];
 
 export interface ApplyEvents {

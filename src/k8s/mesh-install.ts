@@ -13,6 +13,7 @@ import { meta } from './manifests/meta.js';
 import type { K8sObject } from './manifests/types.js';
 import { parse, parseAllDocuments } from 'yaml';
 import { TRACING_PROVIDER, tracingExtensionProvider } from './manifests/telemetry.js';
+import { RETRY_ON_UNPROCESSED } from './manifests/resilience.js';
 
 export { ISTIO_VERSION } from './istio-version.js';
 
@@ -84,14 +85,37 @@ async function pickTool(run: ToolRunner, version: string): Promise<{ tool: Insta
  */
 const MULTIROOT_ENV = 'ISTIO_MULTIROOT_MESH';
 
+/**
+ * meshConfig.defaultHttpRetryPolicy (istio/api mesh/v1alpha1/config.proto `default_http_retry_policy`, an
+ * HTTPRetry): the retries of every route without its own, which on meshgw's stack are the ingress HTTPRoutes
+ * (standard Gateway API v1.4 has no retry field; the mesh VirtualServices set theirs). Istio's built-in
+ * default (pilot/pkg/networking/core/route/retry/retry.go) is 2 attempts on
+ * "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes", with 503 as a retriable
+ * status unless EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY is true: the default only since Istio 1.24
+ * (istio/istio#50506); Istio ≤ 1.23, or compatibilityVersion 1.23, retries a 503 an app sent after acting on a
+ * POST /orders. Pinned here instead, from meshgw.yaml, whatever aws.istioVersion says: the ingress cannot
+ * tell an idempotent request from an order (retryOn reads no method or header), so only the conditions that
+ * prove the request never reached the app (RETRY_ON_UNPROCESSED, which is what Istio's default amounts to for
+ * plain HTTP: unavailable and cancelled are gRPC statuses), and never more attempts than the strictest
+ * service allows. Istio documents that this mesh-wide policy does not apply perTryTimeout.
+ */
+export function defaultHttpRetryPolicy(cfg: MeshgwConfig): { attempts: number; retryOn?: string } {
+  const attempts = Math.min(...Object.values(cfg.services).map((s) => s.trafficPolicy.retries.attempts));
+  return attempts === 0 ? { attempts: 0 } : { attempts, retryOn: RETRY_ON_UNPROCESSED };
+}
+
 /** meshConfig values, as `--set` pairs both istioctl and helm's istiod chart accept. */
 function meshConfigSets(cfg: MeshgwConfig): string[] {
   const provider = tracingExtensionProvider();
+  const retry = defaultHttpRetryPolicy(cfg);
   return [
     `meshConfig.trustDomain=${cfg.mesh.trustDomain}`,
     `meshConfig.extensionProviders[0].name=${provider.name}`,
     `meshConfig.extensionProviders[0].opentelemetry.service=${provider.opentelemetry.service}`,
     `meshConfig.extensionProviders[0].opentelemetry.port=${provider.opentelemetry.port}`,
+    `meshConfig.defaultHttpRetryPolicy.attempts=${retry.attempts}`,
+    // helm's --set splits on unescaped commas; istioctl takes "\," as a comma too (checked in test/k8s/mesh-retry.test.ts).
+    ...(retry.retryOn ? [`meshConfig.defaultHttpRetryPolicy.retryOn=${retry.retryOn.replace(/,/g, '\\,')}`] : []),
   ].flatMap((s) => ['--set', s]);
 }
 

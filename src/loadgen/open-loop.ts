@@ -24,6 +24,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Opens this many keep-alive connections before the clock starts, with GETs to `warmupPath`. */
   warmup?: { path: string; connections: number };
+  /** A response header (lower case) to keep on each sample, e.g. x-amzn-requestid to find the request in an access log. */
+  captureHeader?: string;
 }
 
 export interface LoadSample {
@@ -38,6 +40,8 @@ export interface LoadSample {
   /** The whole second after the start in which it was sent. */
   second: number;
   error?: string;
+  /** The value of LoadOptions.captureHeader in the answer, when asked for and present. */
+  captured?: string;
 }
 
 export interface LoadResult {
@@ -105,6 +109,10 @@ export async function runOpenLoop(opts: LoadOptions, deps: LoadDeps = {}): Promi
         const res = await pool.request({ path: basePath + req.path, method: req.method, headers: req.headers, body: req.body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
         await res.body.dump();
         sample.status = res.statusCode;
+        if (opts.captureHeader) {
+          const v = res.headers[opts.captureHeader];
+          if (typeof v === 'string') sample.captured = v;
+        }
       } catch (err) {
         const e = err as { code?: string; message?: string };
         sample.error = e.code ?? e.message ?? String(err);

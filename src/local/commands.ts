@@ -5,6 +5,7 @@ import { renderTable } from '../verify/render.js';
 import type { ApiKeyRecord } from '../gateway/spec.js';
 import { startLocalStack, stopLocalStack, type StopResult } from './stack.js';
 import { localStatus, type LocalStatus } from './status.js';
+import type { FidelityRow } from './fidelity.js';
 
 export async function upLocal(ctx: CommandContext, opts: Pick<UpOptions, 'port'>): Promise<number> {
   const port = opts.port;
@@ -62,7 +63,7 @@ function renderUp(s: LocalStatus): string {
 }
 
 function renderStatus(s: LocalStatus): string {
-  if (!s.running) return 'local stack: not running (start it with `meshgw up`)';
+  if (!s.running) return ['local stack: not running (start it with `meshgw up`)', '', renderFidelity(s.fidelity)].join('\n');
   const headline =
     s.supervisor === 'gone'
       ? [
@@ -84,5 +85,13 @@ function renderStatus(s: LocalStatus): string {
     renderTable(['process', 'role', 'pid', 'health', 'restarts', 'address', 'identity'], rows),
     '',
     renderKeys(s.apiKeys),
+    '',
+    renderFidelity(s.fidelity),
   ].join('\n');
+}
+
+/** The fidelity table: same as AWS/Istio, approximated (and how), or absent. */
+export function renderFidelity(rows: FidelityRow[]): string {
+  const counts = (['same', 'approximate', 'absent'] as const).map((l) => `${rows.filter((r) => r.local === l).length} ${l}`).join(', ');
+  return [`what the local target emulates (${counts}):`, renderTable(['area', 'behaviour', 'local', 'how'], rows.map((r) => [r.area, r.behaviour, r.local, r.how]))].join('\n');
 }

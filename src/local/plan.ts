@@ -45,6 +45,11 @@ export interface PlanInput {
   gatewayPort: number;
   /** Free ports for everything else, consumed in order. */
   freePorts: number[];
+  /**
+   * The gateway's admin listener (GET /stats, /stats/prometheus), a free port of its own besides
+   * freePorts (`up` always passes one); the gateway has no admin listener without it.
+   */
+  gatewayAdminPort?: number;
   apiKeys: ApiKeyRecord[];
   tokenSecret: string;
   root?: string;
@@ -197,6 +202,7 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
         egress,
         adminPort: a.admin,
         tls,
+        namespace: config.mesh.namespace,
       };
       const sidecarFile = path.join(specDir, `${name}-sidecar.json`);
       processes.push({
@@ -246,6 +252,8 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
     tls: gatewayTls,
     spiffeId: spiffeId(config, GATEWAY_WORKLOAD),
     quotaFile: path.join(localDir, 'gateway-quotas.json'),
+    namespace: config.mesh.namespace,
+    ...(input.gatewayAdminPort !== undefined ? { adminPort: input.gatewayAdminPort } : {}),
   };
   const gatewayFile = path.join(specDir, 'gateway.json');
   const gatewayBase = `http://${host}:${input.gatewayPort}`;
@@ -267,6 +275,7 @@ export function buildLocalPlan(input: PlanInput): LocalPlan {
     kind: 'gateway',
     spiffeId: gatewaySpec.spiffeId,
     url: gatewayBase,
+    ...(input.gatewayAdminPort !== undefined ? { adminUrl: `http://${host}:${input.gatewayAdminPort}` } : {}),
     tls: gatewayTls,
     processes: [],
   });

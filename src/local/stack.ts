@@ -116,8 +116,10 @@ export async function startLocalStack(loaded: LoadedConfig, opts: StartOptions =
   } else if (!(await isPortFree(gatewayPort, config.local.host))) {
     throw new MeshgwError('USAGE', `port ${gatewayPort} on ${config.local.host} is already in use`, 'Stop what uses it, or pass --port 0 (any free port) or another --port.');
   }
-  const freePorts = await allocateFreePorts(portsNeeded(config), config.local.host);
-  const plan = buildLocalPlan({ config, stateDir, gatewayPort, freePorts, apiKeys, tokenSecret: secrets.tokenSecret });
+  // One more than the services need: the gateway's admin (stats and /stats/prometheus) listener.
+  const freePorts = await allocateFreePorts(portsNeeded(config) + 1, config.local.host);
+  const gatewayAdminPort = freePorts.pop()!;
+  const plan = buildLocalPlan({ config, stateDir, gatewayPort, gatewayAdminPort, freePorts, apiKeys, tokenSecret: secrets.tokenSecret });
 
   const dir = localDir(stateDir);
   const input: DaemonInput = { configFile: loaded.file, stateDir, plan };

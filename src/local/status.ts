@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { LoadedConfig } from '../config/load.js';
 import { isHealthy, probeHttp, type HttpTarget } from './health.js';
 import type { ApiKeyRecord } from '../gateway/spec.js';
+import { fidelityTable, type FidelityRow } from './fidelity.js';
 import { findRunningStack, inspectLocalStack } from './stack.js';
 import type { ProcessTable } from './process-table.js';
 import { readApiKeys, type ProcessState, type WorkloadHealth, type WorkloadState } from './state.js';
@@ -36,6 +37,8 @@ export interface LocalStatus {
   supervisorPid: number | null;
   apiKeys: ApiKeyRecord[];
   workloads: WorkloadStatus[];
+  /** What the local target emulates of API Gateway and Istio (src/local/fidelity.ts). */
+  fidelity: FidelityRow[];
 }
 
 export async function describeCertificate(certFile: string, now = new Date()): Promise<CertificateStatus | { error: string }> {
@@ -67,7 +70,7 @@ export async function localStatus(loaded: LoadedConfig, table?: ProcessTable): P
   if (found.type === 'not-running') {
     // Only a record that nothing alive matches is removed (findRunningStack decides).
     if (found.staleRecord) await findRunningStack(loaded.stateDir, table);
-    return { target: 'local', running: false, healthy: false, supervisor: null, gatewayUrl: null, startedAt: null, supervisorPid: null, apiKeys, workloads: [] };
+    return { target: 'local', running: false, healthy: false, supervisor: null, gatewayUrl: null, startedAt: null, supervisorPid: null, apiKeys, workloads: [], fidelity: fidelityTable() };
   }
   const { run } = found;
   const alive = new Set(found.processes.map((p) => p.pid));
@@ -98,5 +101,5 @@ export async function localStatus(loaded: LoadedConfig, table?: ProcessTable): P
   );
   const supervised = found.type === 'running';
   const healthy = supervised && run.ready && workloads.every((w) => w.processes.every((p) => p.live === 'healthy'));
-  return { target: 'local', running: true, healthy, supervisor: supervised ? 'running' : 'gone', gatewayUrl: run.gatewayUrl, startedAt: run.startedAt, supervisorPid: run.supervisorPid, apiKeys, workloads };
+  return { target: 'local', running: true, healthy, supervisor: supervised ? 'running' : 'gone', gatewayUrl: run.gatewayUrl, startedAt: run.startedAt, supervisorPid: run.supervisorPid, apiKeys, workloads, fidelity: fidelityTable() };
 }

@@ -1,9 +1,11 @@
 /**
- * The admin listener (loopback only, plain HTTP): /stats, /config_dump and /ready as Envoy's admin
+ * The admin listener (loopback only, plain HTTP): /stats, /stats/prometheus, /config_dump and /ready as Envoy's admin
  * has them, /refusals (the latest inbound refusals with their TLS error codes), and /fault, the
  * one writable route: the fault switch verify resilience drives (GET, POST a fault, DELETE it).
  */
 import http from 'node:http';
+import { PROMETHEUS_PATH } from '../metrics/contract.js';
+import { sendPrometheus, type PrometheusSource } from '../metrics/prometheus-endpoint.js';
 import { faultSchema, type FaultSwitch } from './fault.js';
 import type { Refusal } from './inbound.js';
 import type { ResolvedLimits } from './limits.js';
@@ -27,6 +29,8 @@ export interface AdminSource {
   configDump(): ConfigDump;
   ready(): boolean;
   fault?: FaultSwitch;
+  /** The sidecar's Prometheus registry: GET /stats/prometheus, as Envoy's admin serves it. */
+  prometheus?: PrometheusSource;
 }
 
 /** A fault is four numbers: a larger body is no fault. */
@@ -45,10 +49,11 @@ export function createAdminServer(source: AdminSource): http.Server {
     req.resume();
     if (req.method !== 'GET') return sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'the admin API is read-only, except /fault' } });
     if (route === '/stats') return sendJson(res, 200, source.counters.snapshot());
+    if (route === PROMETHEUS_PATH && source.prometheus) return void sendPrometheus(source.prometheus, res);
     if (route === '/refusals') return sendJson(res, 200, source.refusals());
     if (route === '/config_dump') return sendJson(res, 200, source.configDump());
     if (route === '/ready') return source.ready() ? sendJson(res, 200, { ready: true }) : sendJson(res, 503, { ready: false });
-    return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'try /stats, /config_dump, /refusals, /ready or /fault' } });
+    return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `try /stats, ${PROMETHEUS_PATH}, /config_dump, /refusals, /ready or /fault` } });
   });
 }
 

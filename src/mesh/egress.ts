@@ -14,6 +14,7 @@ import type { SidecarLog } from './log.js';
 import type { EgressListener } from './spec.js';
 import { Stat, clusterStat, egressStat, handshakeByPeer, type Counters } from './stats.js';
 import type { CircuitBreaker, StreamTimeouts } from './stream-guard.js';
+import { outcomeFlags, type EgressTelemetry } from './telemetry.js';
 
 /**
  * Bodies up to this size are read whole before they go upstream, so that a retry can send them
@@ -48,6 +49,8 @@ export interface EgressServerOptions {
   timeouts: StreamTimeouts;
   /** Bounds the requests in flight to this backend (its pool's connections + max_pending_requests). */
   breaker: CircuitBreaker;
+  /** Istio's metrics (reporter="source") for this backend; nothing recorded when unset. */
+  telemetry?: EgressTelemetry;
 }
 
 export function createEgressServer(opts: EgressServerOptions): http.Server {
@@ -74,6 +77,8 @@ export function createEgressServer(opts: EgressServerOptions): http.Server {
     counters.inc(total);
     const outcome = await forwardGuarded(req, res, opts.client().dispatcher(backend)!, guardOptions);
     count(outcome);
+    const edge = opts.telemetry && (outcome.type === 'proxied' ? opts.telemetry.upstream : opts.telemetry.local);
+    edge?.record(outcome.status, outcomeFlags(outcome), performance.now() - started, req.socket);
     log({
       event: 'request',
       direction: 'egress',

@@ -16,11 +16,13 @@ import { peerUris } from '../dataplane/identity.js';
 import type { TlsMaterial } from '../dataplane/tls-material.js';
 import { meshSecureContextOptions } from '../dataplane/tls-settings.js';
 import { errorCode } from '../dataplane/upstream-errors.js';
+import { ResponseFlag, joinFlags } from '../metrics/response-flags.js';
 import { injectDelay, type FaultSwitch } from './fault.js';
 import { forwardGuarded, type GuardedOutcome } from './guarded-forward.js';
 import type { SidecarLog } from './log.js';
 import { Stat, allowedByPeer, handshakeByPeer, type Counters } from './stats.js';
 import type { CircuitBreaker, StreamTimeouts } from './stream-guard.js';
+import { outcomeFlags, type InboundTelemetry } from './telemetry.js';
 import { classifyInboundTlsError } from './tls-errors.js';
 import { formatXfcc } from './xfcc.js';
 
@@ -52,6 +54,8 @@ export interface InboundOptions {
   onRefused?: (refusal: Refusal) => void;
   /** Faults injected before the app (verify resilience); none when unset. */
   fault?: FaultSwitch;
+  /** Istio's metrics (reporter="destination"); nothing recorded when unset. */
+  telemetry?: InboundTelemetry;
 }
 
 export interface Refusal {
@@ -102,6 +106,7 @@ export function createInboundServer(opts: InboundOptions): https.Server {
     const peer = peers.get(socket);
     counters.inc(Stat.handshake);
     if (peer) counters.inc(handshakeByPeer(peer.id));
+    opts.telemetry?.connection(peer?.id, socket);
   });
 
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
@@ -128,6 +133,7 @@ export function createInboundServer(opts: InboundOptions): https.Server {
       log({ event: 'refused', direction: 'inbound', workload: opts.workload, reason: Stat.rbacDenied, peer: peer?.id ?? null, method: req.method, path: req.url });
       req.resume();
       sendJsonError(res, 403, 'RBAC_DENIED', `${peer?.id ?? 'a caller without a verified identity'} may not call ${opts.workload}`);
+      opts.telemetry?.request(peer?.id).record(403, ResponseFlag.none, performance.now() - started, req.socket);
       return;
     }
     counters.inc(Stat.rbacAllowed);
@@ -148,12 +154,15 @@ export function createInboundServer(opts: InboundOptions): https.Server {
       if (requestHasBody(req) && !req.complete) await finished(req).catch(ignore);
       if (res.destroyed) return;
       sendJsonError(res, fault.abortStatus, 'FAULT_ABORT', 'fault filter abort');
+      opts.telemetry?.request(peer.id).record(fault.abortStatus, fault.delayMs > 0 ? joinFlags(ResponseFlag.delayInjected, ResponseFlag.faultInjected) : ResponseFlag.faultInjected, performance.now() - started, req.socket);
       log({ event: 'request', direction: 'inbound', workload: opts.workload, peer: peer.id, method: req.method, path: req.url, status: fault.abortStatus, error: 'fault-abort' });
       return;
     }
     // Sanitize, then set: only the sidecar vouches for the caller (Envoy's SANITIZE_SET).
     const outcome = await forwardGuarded(req, res, opts.app(), { timeouts: opts.timeouts, breaker: opts.appBreaker, forward: { drop: DROPPED, set: { [CLIENT_CERT_HEADER]: peer.xfcc } } });
     countOutcome(counters, outcome);
+    const flags = outcomeFlags(outcome);
+    opts.telemetry?.request(peer.id).record(outcome.status, fault && fault.delayMs > 0 ? joinFlags(ResponseFlag.delayInjected, flags) : flags, performance.now() - started, req.socket);
     log({
       event: 'request',
       direction: 'inbound',

@@ -20,6 +20,7 @@ import type { SidecarLog } from './log.js';
 import type { SidecarSpec } from './spec.js';
 import { Counters, seedCounters } from './stats.js';
 import { CircuitBreaker } from './stream-guard.js';
+import { SidecarTelemetry } from './telemetry.js';
 
 export interface SidecarDeps {
   readText?: ReadText;
@@ -46,6 +47,8 @@ export type ReloadResult = { type: 'reloaded'; fingerprint: string; notAfter: st
 
 export interface Sidecar {
   readonly counters: Counters;
+  /** Istio's metrics and the Envoy-named counters, served at /stats/prometheus on the admin listener. */
+  readonly telemetry: SidecarTelemetry;
   start(): Promise<SidecarAddresses>;
   /** Re-reads the TLS files: new handshakes (in and out) use them; open connections finish undisturbed. */
   reload(): Promise<ReloadResult>;
@@ -95,6 +98,7 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
   let admin: Listener | undefined;
   const egress: Listener[] = [];
   const addresses: SidecarAddresses = { inboundPort: spec.inboundPort, adminPort: spec.adminPort, egress: {} };
+  const telemetry = new SidecarTelemetry(spec, counters, () => addresses.inboundPort);
   let ready = false;
   const refusals: Refusal[] = [];
   const onRefused = (r: Refusal) => {
@@ -148,6 +152,7 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
 
   return {
     counters,
+    telemetry,
     configDump,
     async start() {
       material = await loadTlsMaterial(spec.tls, readText);
@@ -170,15 +175,16 @@ export function createSidecar(spec: SidecarSpec, deps: SidecarDeps = {}): Sideca
         appBreaker,
         onRefused,
         fault,
+        telemetry: telemetry.inbound,
       });
       inboundServer = server;
       inbound = new Listener(server);
-      admin = new Listener(createAdminServer({ counters, configDump, ready: () => ready, refusals: () => [...refusals], fault }));
+      admin = new Listener(createAdminServer({ counters, configDump, ready: () => ready, refusals: () => [...refusals], fault, prometheus: telemetry.prometheus }));
       addresses.adminPort = (await admin.listen({ host: '127.0.0.1', port: spec.adminPort })).port;
       addresses.inboundPort = (await inbound.listen({ host: spec.host, port: spec.inboundPort })).port;
       for (const e of spec.egress) {
         const breaker = new CircuitBreaker(EGRESS_CONNECTIONS, limits.maxPendingRequests);
-        const listener = new Listener(createEgressServer({ workload: spec.workload, listener: e, client: () => client!, counters, log, timeouts, breaker }));
+        const listener = new Listener(createEgressServer({ workload: spec.workload, listener: e, client: () => client!, counters, log, timeouts, breaker, telemetry: telemetry.egress(e.backend) }));
         egress.push(listener);
         await listener.listen({ socketPath: e.socketPath });
         addresses.egress[e.backend] = e.socketPath;

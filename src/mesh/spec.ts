@@ -33,6 +33,8 @@ export interface SidecarSpec {
   tls: TlsFiles;
   /** Timeouts and circuit breaking; the defaults when absent. */
   limits?: SidecarLimits;
+  /** The mesh namespace (config mesh.namespace): the *_namespace labels and service hosts of the sidecar's metrics; the SPIFFE ID's /ns/ segment when unset. */
+  namespace?: string;
 }
 
 /**

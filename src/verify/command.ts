@@ -19,6 +19,8 @@ export interface VerifyRun {
   startedStack: boolean;
   scenarios: ScenarioReport[];
   report?: string;
+  /** The evidence bundle's files (--evidence DIR). */
+  evidence?: { report: string; json: string };
   /** Checks that passed with a warning, over all scenarios. */
   warnings?: number;
   /** 'warn' when warnings fail the run too (--fail-on warn). */
@@ -50,6 +52,9 @@ export async function runScenarios(session: VerifySession, scenarios: Scenario[]
 
 export async function verifyCommand(ctx: CommandContext, opts: VerifyOptions): Promise<number> {
   const reportFile = opts.report;
+  // A bad --evidence folder is a usage error before anything runs, not after minutes of load.
+  if (opts.evidence) await (await import('../evidence/index.js')).assertEvidenceDir(opts.evidence);
+  const startedAt = new Date();
   const session = await openVerifySession(ctx, opts);
   let reports: ScenarioReport[];
   try {
@@ -57,7 +62,13 @@ export async function verifyCommand(ctx: CommandContext, opts: VerifyOptions): P
   } finally {
     await session.close();
   }
+  const endedAt = new Date();
   const run = verifyRun(reports, session, opts.failOn);
+  if (opts.evidence) {
+    const { produceEvidence, traceReader } = await import('../evidence/index.js');
+    const { written } = await produceEvidence(ctx, { dir: opts.evidence, run, startedAt, endedAt, readTrace: traceReader(ctx, opts.aws) });
+    run.evidence = { report: written.html, json: written.json };
+  }
   if (reportFile) {
     const throttleReport = reports.find((r) => r.scenario === 'throttle');
     if (throttleReport) {
@@ -82,6 +93,7 @@ export function verifyRun(reports: ScenarioReport[], session: Pick<VerifySession
 export function renderVerifyRun(run: VerifyRun): string {
   const parts = run.scenarios.map(renderScenario);
   if (run.report) parts.push(`report: ${run.report}`);
+  if (run.evidence) parts.push(`evidence: ${run.evidence.report} and ${run.evidence.json}`);
   const warnings = run.warnings ? ` (${run.warnings} warning${run.warnings === 1 ? '' : 's'}${run.failOn === 'warn' ? ', failing the run: --fail-on warn' : ''})` : '';
   parts.push((run.ok ? 'verify: PASS' : 'verify: FAIL') + warnings);
   return parts.join('\n\n');

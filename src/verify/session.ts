@@ -75,7 +75,12 @@ export async function openLocalVerifySession(ctx: CommandContext, throttle: Thro
     target: 'local',
     startedStack,
     async checksFor(scenario) {
-      if (scenario === 'throttle') return (await import('./throttle/index.js')).throttleChecks(throttle) as Check<never>[];
+      if (scenario === 'throttle') {
+        const { throttleChecks, fileThrottleLog } = await import('./throttle/index.js');
+        // 429s are attributed to their layer from the gateway's access log (its stdout, in this file).
+        const logFile = run.workloads.flatMap((w) => w.processes).find((p) => p.role === 'gateway')?.logFile;
+        return throttleChecks(throttle, logFile ? { accessLog: fileThrottleLog(logFile) } : {}) as Check<never>[];
+      }
       if (scenario === 'auth') return (await import('./auth/index.js')).authChecks() as Check<never>[];
       if (scenario === 'resilience') return (await import('./resilience/index.js')).resilienceChecks({ quick: throttle.quick }) as Check<never>[];
       return (await import('./mtls/index.js')).localMtlsChecks(mtls) as Check<never>[];

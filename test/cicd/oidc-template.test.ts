@@ -96,6 +96,8 @@ const CREATE_ACTIONS: Record<string, string[]> = {
   'AWS::DynamoDB::Table': ['dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:UpdateContinuousBackups', 'dynamodb:DescribeContinuousBackups', 'dynamodb:TagResource'],
   'AWS::IAM::InstanceProfile': ['iam:CreateInstanceProfile', 'iam:AddRoleToInstanceProfile'],
   'AWS::Logs::LogGroup': ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+  'AWS::Logs::MetricFilter': ['logs:PutMetricFilter', 'logs:DescribeMetricFilters'],
+  'AWS::CloudWatch::Alarm': ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms'],
   'AWS::EKS::Cluster': ['eks:CreateCluster', 'eks:DescribeCluster', 'iam:PassRole'],
   'AWS::EKS::AccessEntry': ['eks:CreateAccessEntry'],
   'AWS::AutoScaling::AutoScalingGroup': ['autoscaling:CreateAutoScalingGroup', 'ec2:RunInstances', 'iam:PassRole'],
@@ -177,20 +179,21 @@ describe('templates/github-oidc.yaml', () => {
     assert.equal(substitute(deny?.Resource, VARS), 'arn:aws-us-gov:iam::123456789012:role/github-actions/*');
   });
 
-  it('attaches only the AWS managed policies the meshgw stack uses, and writes inline policies only under the DynamoDB boundary', async () => {
+  it('attaches only the AWS managed policies the meshgw stack uses, and writes inline policies only under the DynamoDB or CloudWatch agent boundary', async () => {
     const statements = roleStatements(await template());
-    const boundary = 'arn:aws-us-gov:iam::aws:policy/AmazonDynamoDBFullAccess_v2';
+    // DynamoDB for the users and orders roles; the CloudWatch agent's policy (Logs, X-Ray) for the ADOT collector's.
+    const boundaries = ['arn:aws-us-gov:iam::aws:policy/AmazonDynamoDBFullAccess_v2', 'arn:aws-us-gov:iam::aws:policy/CloudWatchAgentServerPolicy'];
     const inline = statements.filter((s) => s.Effect === 'Allow' && list(s.Action).some((a) => actionMatches(a, 'iam:PutRolePolicy')));
     assert.ok(inline.length > 0, 'the users and orders roles need their inline policies');
     for (const s of inline) {
-      // An inline policy could grant anything; the boundary caps it at DynamoDB.
+      // An inline policy could grant anything; the boundary caps it.
       assert.deepEqual(Object.keys(s.Condition ?? {}), ['StringEquals'], s.Sid);
-      assert.equal(substitute(s.Condition?.StringEquals['iam:PermissionsBoundary'], VARS), boundary, s.Sid);
+      assert.deepEqual([substitute(s.Condition?.StringEquals['iam:PermissionsBoundary'], VARS)].flat().sort(), boundaries, s.Sid);
     }
     const { template: rendered } = renderTemplate(await repoConfig(), await loadBaseTemplate());
     for (const [id, r] of Object.entries(rendered.Resources)) {
       if (r.Type !== 'AWS::IAM::Role' || r.Properties?.Policies === undefined) continue;
-      assert.equal(substitute(r.Properties.PermissionsBoundary, VARS), boundary, `${id} has inline policies, so it needs the DynamoDB boundary`);
+      assert.ok(boundaries.includes(substitute(r.Properties.PermissionsBoundary, VARS) as string), `${id} has inline policies, so it needs one of the boundaries`);
     }
     const attach = statements.find((s) => list(s.Action).includes('iam:AttachRolePolicy'));
     const allowed = substitute(attach?.Condition?.ArnEquals['iam:PolicyARN'], VARS) as string[];
@@ -229,7 +232,7 @@ describe('templates/github-oidc.yaml', () => {
   });
 
   it('grants nothing on "*" but unscopable reads and the region-limited network calls, and no service-wide wildcard', async () => {
-    const unscopable = /^(ec2:Describe\*|elasticloadbalancing:Describe\*|autoscaling:Describe\*|cloudformation:ValidateTemplate|cloudformation:DescribeStackDriftDetectionStatus|ecr:GetAuthorizationToken|logs:DescribeLogGroups)$/;
+    const unscopable = /^(ec2:Describe\*|elasticloadbalancing:Describe\*|autoscaling:Describe\*|cloudformation:ValidateTemplate|cloudformation:DescribeStackDriftDetectionStatus|ecr:GetAuthorizationToken|logs:DescribeLogGroups|cloudwatch:ListMetrics)$/;
     for (const s of roleStatements(await template()).filter((x) => x.Effect === 'Allow')) {
       for (const action of list(s.Action)) assert.ok(!/(^\*$|:\*$)/.test(action), `${s.Sid} allows ${action}`);
       if (s.Resource !== '*') continue;

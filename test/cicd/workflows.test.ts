@@ -192,16 +192,17 @@ describe('deploy.yml', () => {
     assert.ok(istio < deploy, 'istioctl is there before meshgw deploy needs it');
   });
 
-  it('uploads verify.json and the throttle chart even when verify fails', async () => {
+  it('uploads verify.json, the throttle chart and the evidence bundle even when verify fails', async () => {
     const steps = (await workflow('deploy.yml')).jobs.deploy.steps ?? [];
     const verify = steps[stepIndex(steps, runs('meshgw verify all'), 'running verify')];
     assert.match(verify.run ?? '', /--output json/);
     assert.match(verify.run ?? '', /--report throttle\.html/);
     assert.match(verify.run ?? '', />\s*verify\.json/);
+    assert.match(verify.run ?? '', /--evidence evidence\/(\s|$)/);
     const upload = steps[stepIndex(steps, (s) => s.uses?.startsWith('actions/upload-artifact@') ?? false, 'uploading artifacts')];
     assert.equal(upload.if, 'always()');
     const paths = String(upload.with?.path).split('\n').map((p) => p.trim()).filter(Boolean);
-    assert.deepEqual(paths.sort(), ['throttle.html', 'verify.json']);
+    assert.deepEqual(paths.sort(), ['evidence/', 'throttle.html', 'verify.json']);
     assert.ok(steps.indexOf(upload) > steps.indexOf(verify));
   });
 

@@ -34,7 +34,7 @@ describe('the meshgw command line', () => {
   it('lists every command with one line each on --help and exits 0', async () => {
     const r = await meshgw(['--help'], dir);
     assert.equal(r.code, 0);
-    for (const cmd of ['up', 'push', 'deploy', 'verify', 'status', 'down', 'demo', 'certs', 'ci-role', 'doctor', 'trace']) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, 'm'), cmd);
+    for (const cmd of ['up', 'push', 'deploy', 'verify', 'status', 'down', 'demo', 'certs', 'ci-role', 'doctor', 'trace', 'top']) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, 'm'), cmd);
   });
 
   it('explains a command\'s options on <command> --help', async () => {

@@ -115,6 +115,36 @@ describe('the mesh client across replicas', () => {
     assert.equal(client.dispatcher('products')!.ejected, 1);
   });
 
+  it('keeps an ejected replica ejected, and its counters, across a certificate rotation (as an Envoy SDS update keeps hosts)', async () => {
+    const rs = await replicasOf({ type: 'status', status: 503 }, { type: 'ok' });
+    // A fixed coin: ties go to the first replica, the failing one, until it is ejected.
+    const { client, stats } = clientFor(rs, policy({ retries: { attempts: 0 }, outlierDetection: { consecutiveErrors: 2, baseEjectionTimeMs: 60_000 } }), { random: () => 0 });
+    const cluster = client.dispatcher('products')!;
+    assert.deepEqual([(await get(client)).status, (await get(client)).status], [503, 503]);
+    assert.equal(cluster.ejected, 1);
+    const oldSerial = rs[0].peerSerials[0];
+    const before = stats.snapshot();
+    const poolBefore = cluster.endpoints[1].pool;
+
+    const rotated = await loadTlsMaterial(await pki.files('gateway'), readText);
+    await client.reload(rotated);
+
+    assert.equal(client.dispatcher('products')!.ejected, 1, 'the rotation did not forgive the ejected replica');
+    assert.equal(client.dispatcher('products'), cluster, 'the cluster itself is kept');
+    assert.notEqual(cluster.endpoints[1].pool, poolBefore, 'the replica got a pool on the new certificate');
+    assert.ok(cluster.endpoints[0].outlier.ejected);
+    assert.equal(cluster.endpoints[0].outlier.ejectTimeBackoff, 1);
+    assert.deepEqual(stats.snapshot(), before, 'counters and the ejections_active gauge are unchanged by the rotation');
+    rs[0].mode = { type: 'ok' };
+    for (let i = 0; i < 4; i++) assert.equal((await get(client)).body, 'replica-1', 'the ejected replica still gets nothing');
+    assert.equal(stats.get('cluster.products.outlier_detection.ejections_active'), 1);
+    assert.equal(stats.get('cluster.products.outlier_detection.ejections_enforced_total'), 1);
+    const newSerials = new Set(rs[1].peerSerials.slice(-4));
+    assert.equal(newSerials.size, 1);
+    assert.notEqual([...newSerials][0], oldSerial);
+    assert.equal([...newSerials][0].toUpperCase(), rotated.certificate.serialNumber.toUpperCase(), 'requests after the rotation present the new certificate');
+  });
+
   it('sends no new request to a replica that answered `connection: close` (draining) until the hold passes', async () => {
     const rs = await replicasOf({ type: 'draining' }, { type: 'ok' });
     let now = 1_000_000;

@@ -6,6 +6,7 @@
 import https from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { trafficPolicySchema, type TrafficPolicy } from '../../src/config/traffic-policy.js';
 import type { TlsMaterial } from '../../src/dataplane/tls-material.js';
 
@@ -18,6 +19,8 @@ export interface Replica {
   seen: { method: string; body: string }[];
   /** Answers being held (mode hold). */
   held: ServerResponse[];
+  /** Serial numbers of the client certificates seen, one per request. */
+  peerSerials: string[];
   release(): void;
   /** Stops listening and cuts every connection at once, as a SIGKILL would. */
   kill(): void;
@@ -30,6 +33,7 @@ export async function startReplica(name: string, material: TlsMaterial, mode: Re
     mode,
     seen: [],
     held: [],
+    peerSerials: [],
     release() {
       for (const res of this.held.splice(0)) res.end(name);
     },
@@ -47,6 +51,7 @@ export async function startReplica(name: string, material: TlsMaterial, mode: Re
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       replica.seen.push({ method: req.method ?? '', body: Buffer.concat(chunks).toString('utf8') });
+      replica.peerSerials.push((req.socket as TLSSocket).getPeerCertificate().serialNumber);
       const m = replica.mode;
       if (m.type === 'ok') res.end(name);
       // What a draining listener answers (src/dataplane/listener.ts): the answer, then the connection closes.

@@ -37,12 +37,13 @@ describe('meshgw deploy (command)', () => {
       const code = await deployToCluster(ctx, { aws: { region: 'us-east-1' }, dryRun: true, cluster: {} });
       assert.equal(code, 0);
       // Per service ServiceAccount, Deployment, Service and DestinationRule, a PodDisruptionBudget from 2 replicas, an
-      // AuthorizationPolicy and an HTTPRoute, a VirtualService per service called inside the mesh; 12 objects besides (namespaces, secret, gateway, telemetry).
+      // AuthorizationPolicy and an HTTPRoute, a VirtualService per service called inside the mesh; 14 objects besides (namespaces, secret, gateway,
+      // telemetry, and the collector's pod-discovery Role and RoleBinding).
       const cfg = repoConfig();
       const services = Object.values(cfg.services);
       const callees = new Set(services.flatMap((s) => s.backends)).size;
       const budgets = services.filter((s) => s.replicas >= 2).length;
-      assert.deepEqual(JSON.parse(out.stdout), { type: 'dry-run', objects: 12 + 6 * services.length + budgets + callees });
+      assert.deepEqual(JSON.parse(out.stdout), { type: 'dry-run', objects: 14 + 6 * services.length + budgets + callees });
       assert.match(out.stderr, /no pushed image for users, products, orders/);
     });
   });

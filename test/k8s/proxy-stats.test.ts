@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { MESH_STATS_MATCHER } from '../../src/k8s/manifests/proxy-stats.js';
+import { CLUSTER_RESILIENCE_STATS } from '../../src/dataplane/counters.js';
 import { REFUSAL_COUNTERS, hasStat, outboundHandshakeCounter, parseStats, rbacDeniedCounter } from '../../src/verify/aws/envoy-stats.js';
+import { meshResilienceCounters } from '../../src/verify/aws/resilience-stats.js';
 
 /** Istio's inclusion list when no annotation asks for more (pkg/bootstrap/config.go, envoy_bootstrap.json). */
 const ISTIO_DEFAULT = {
@@ -32,7 +34,7 @@ const fixture = (name: string) => readFileSync(new URL(`../../../test/verify-aws
 const lines = (text: string) => text.split('\n').filter(Boolean);
 
 describe("deploy's proxyStatsMatcher", () => {
-  it('keeps, from all the stats Envoy makes, the mesh TLS counters and nothing else beyond Istio’s defaults', () => {
+  it('keeps, from all the stats Envoy makes, the mesh TLS and outbound resilience counters and nothing else beyond Istio’s defaults', () => {
     const all = fixture('orders-unfiltered');
     assert.deepEqual(keep(all, MESH_STATS_MATCHER), lines(fixture('orders-meshgw')));
     // Without it, what a default sidecar prints: no mesh TLS counter at all.
@@ -59,5 +61,23 @@ describe("deploy's proxyStatsMatcher", () => {
     assert.deepEqual([...stats.keys()].filter((n) => toUsers.test(n)), ['cluster.outbound|8080||users.meshgw.svc.cluster.local;.ssl.handshake']);
     assert.equal(toUsers.test('cluster.outbound|8080||users.meshgw.svc.cluster.local.ssl.handshake'), false, 'the name without ";" is not what Istio prints');
     assert.equal(toUsers.test('cluster.xds-grpc.ssl.handshake'), false);
+  });
+
+  it('lets verify resilience read every counter of CLUSTER_RESILIENCE_STATS on the outbound clusters, which a default sidecar lacks', () => {
+    const kept = parseStats(fixture('orders-meshgw'));
+    for (const service of ['users', 'products']) {
+      for (const stat of CLUSTER_RESILIENCE_STATS) {
+        const name = `cluster.outbound|8080||${service}.meshgw.svc.cluster.local;.${stat}`;
+        assert.ok(kept.has(name), `${name} kept`);
+      }
+    }
+    // Only the named counters: the outbound clusters' other upstream_* stats stay trimmed.
+    assert.equal(kept.has('cluster.outbound|8080||users.meshgw.svc.cluster.local;.upstream_rq_2xx'), false);
+    assert.equal(kept.has('cluster.outbound|8080||users.meshgw.svc.cluster.local;.upstream_cx_active'), false);
+    const withMatcher = meshResilienceCounters([fixture('orders-meshgw')], 'users', 'meshgw');
+    assert.equal(withMatcher.present, true);
+    assert.equal(withMatcher.counters['cluster.users.outlier_detection.ejections_enforced_total'], 1);
+    assert.equal(withMatcher.counters['cluster.users.upstream_rq_retry'], 4);
+    assert.equal(meshResilienceCounters([fixture('orders-default')], 'users', 'meshgw').present, false);
   });
 });

@@ -24,7 +24,7 @@ export function cacheDir(): string {
   return process.env.MESHGW_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'meshgw');
 }
 
-export type ToolName = 'python-tools' | 'actionlint' | 'kube-apiserver' | 'etcd' | 'istioctl';
+export type ToolName = 'python-tools' | 'actionlint' | 'kube-apiserver' | 'etcd' | 'istioctl' | 'promtool';
 
 const VERSION_KEY: Record<ToolName, string> = {
   'python-tools': 'PYTHON_TOOLS_VERSION',
@@ -32,6 +32,7 @@ const VERSION_KEY: Record<ToolName, string> = {
   'kube-apiserver': 'KUBE_VERSION',
   etcd: 'ETCD_VERSION',
   istioctl: 'ISTIOCTL_VERSION',
+  promtool: 'PROMTOOL_VERSION',
 };
 
 /** The tool's versioned folder, e.g. ~/.cache/meshgw/istioctl-0.0.0-2026…/ */
@@ -53,4 +54,15 @@ export function toolBin(name: ToolName, executable: string = name): string {
 /** A program from the Python tools' virtualenv (moto_server, cfn-lint, checkov, …). */
 export function venvBin(executable: string): string {
   return toolBin('python-tools', executable);
+}
+
+/** Debian's chromium (.ci/setup.d/80-chromium.sh): a system package, so it has no versioned folder. */
+export const CHROMIUM_BIN = '/usr/bin/chromium';
+
+/** The headless browser's path; throws, naming the setup step, when chromium is not installed. */
+export function chromiumBin(): string {
+  if (!existsSync(CHROMIUM_BIN)) {
+    throw new Error(`chromium is missing at ${CHROMIUM_BIN}: run \`bash .ci/setup-tools.sh\` (npm test's pretest does; step .ci/setup.d/80-chromium.sh) to install it`);
+  }
+  return CHROMIUM_BIN;
 }

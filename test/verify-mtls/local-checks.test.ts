@@ -27,7 +27,7 @@ describe('verify mtls (local)', () => {
     assert.ok(report.ok, JSON.stringify(report.checks.map((c) => [c.id, c.status, c.detail]), null, 2));
     assert.deepEqual(
       report.checks.map((c) => c.id),
-      ['mtls.config', 'mtls.expiry', 'mtls.listeners', 'mtls.flow', 'mtls.refuse.no-cert', 'mtls.refuse.foreign-ca', 'mtls.refuse.expired', 'mtls.refuse.identity', 'mtls.refuse.plaintext', 'mtls.matrix'],
+      ['mtls.config', 'mtls.expiry', 'mtls.listeners', 'mtls.flow', 'mtls.alert.baseline', 'mtls.refuse.no-cert', 'mtls.refuse.foreign-ca', 'mtls.refuse.expired', 'mtls.refuse.identity', 'mtls.refuse.plaintext', 'mtls.alert', 'mtls.matrix'],
     );
 
     const config = outcome(report, 'mtls.config');

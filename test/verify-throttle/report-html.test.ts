@@ -44,6 +44,36 @@ describe('throttle HTML report', () => {
     assert.match(html, /✖ verify throttle: FAIL \(aws\)/);
   });
 
+  it('draws one chart per key, its 429s split by the layer that refused them, and the counts by layer', () => {
+    const layers = (usagePlan: number, method: number) => ({ account: 0, method, usagePlan, quota: 0 });
+    const keyed: ScenarioReport = {
+      ...report,
+      checks: [
+        {
+          id: 'throttle.isolation',
+          title: 'isolation',
+          status: 'pass',
+          detail: 'ok',
+          durationMs: 1,
+          data: {
+            perSecond: [{ second: 0, ok: 2, throttled: 3, other: 0 }],
+            byLayer: layers(3, 1),
+            perSecondByKey: [
+              { key: 'demo-limited', points: [{ second: 0, ok: 1, throttled: 3, other: 0, byLayer: layers(3, 0) }] },
+              { key: 'demo-standard', points: [{ second: 0, ok: 1, throttled: 1, other: 0, byLayer: layers(0, 1) }] },
+            ],
+          },
+        },
+      ],
+    };
+    const page = renderThrottleReportHtml(keyed, shopConfig({}));
+    assert.equal((page.match(/<svg/g) ?? []).length, 3, 'the phase, then each key');
+    assert.match(page, /key demo-limited: per second, 429 by layer/);
+    assert.match(page, /<title>second 0: 3 429 \(usagePlan\)<\/title>/);
+    assert.match(page, /<title>second 0: 1 429 \(method\)<\/title>/);
+    assert.match(page, /429 by layer \(access log\)<\/th><td>usagePlan 3, method 1, account 0, quota 0/);
+  });
+
   it('escapes titles, details and hints', () => {
     assert.match(html, /throttles &#60;b&#62;150&#60;\/b&#62; RPS/);
     assert.match(html, /hint: check the &#34;limits&#34; &#38; retry/);

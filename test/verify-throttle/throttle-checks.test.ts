@@ -51,7 +51,8 @@ describe('verify throttle', () => {
 
       const html = renderThrottleReportHtml(report, config);
       assert.match(html, /^<!DOCTYPE html>/);
-      assert.equal((html.match(/<svg/g) ?? []).length, 4, 'one chart per phase');
+      // One chart per phase, and one per key where a phase drove two keys (isolation; no access log, so no layers).
+      assert.equal((html.match(/<svg/g) ?? []).length, 4 + 2, 'one chart per phase, plus one per key of the isolation phase');
       assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'no scripts or external assets');
     } finally {
       await gateway.close();

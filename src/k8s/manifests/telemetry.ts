@@ -8,6 +8,7 @@
 import { stringify } from 'yaml';
 import type { MeshgwConfig } from '../../config/schema.js';
 import { APP_LABEL } from '../labels.js';
+import { meshEmfExporter, meshPrometheusReceiver, renderMeshMetricsRbac } from './mesh-metrics.js';
 import { meta } from './meta.js';
 import type { K8sObject } from './types.js';
 
@@ -39,14 +40,21 @@ export function adotServiceHost(): string {
 /**
  * OpenTelemetry Collector configuration. Receivers and extensions bind 0.0.0.0 explicitly: since collector
  * v0.104 their default host is localhost, which neither the sidecars nor the kubelet's probes can reach.
+ * Two pipelines: the sidecars' spans to X-Ray, and their mTLS/RBAC counters to CloudWatch (mesh-metrics.ts).
  */
 export function adotCollectorConfig(cfg: MeshgwConfig): string {
   return stringify({
     extensions: { health_check: { endpoint: `0.0.0.0:${ADOT_HEALTH_PORT}` } },
-    receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${ADOT_OTLP_GRPC_PORT}` } } } },
+    receivers: { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${ADOT_OTLP_GRPC_PORT}` } } }, prometheus: meshPrometheusReceiver(cfg) },
     processors: { batch: { timeout: '5s' } },
-    exporters: { awsxray: { region: cfg.aws.region } },
-    service: { extensions: ['health_check'], pipelines: { traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['awsxray'] } } },
+    exporters: { awsxray: { region: cfg.aws.region }, awsemf: meshEmfExporter(cfg) },
+    service: {
+      extensions: ['health_check'],
+      pipelines: {
+        traces: { receivers: ['otlp'], processors: ['batch'], exporters: ['awsxray'] },
+        metrics: { receivers: ['prometheus'], processors: ['batch'], exporters: ['awsemf'] },
+      },
+    },
   });
 }
 
@@ -64,8 +72,9 @@ function renderCollectorDeployment(): K8sObject {
         metadata: { labels },
         spec: {
           serviceAccountName: ADOT_SERVICE_ACCOUNT,
-          // EKS Pod Identity mounts its own projected token (eks-pod-identity-token); the Kubernetes API token is not needed.
-          automountServiceAccountToken: false,
+          // The prometheus receiver lists the mesh namespace's pods (kubernetes_sd) with this token, under the
+          // Role renderMeshMetricsRbac grants; AWS credentials come from EKS Pod Identity's own projected token.
+          automountServiceAccountToken: true,
           securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
           containers: [
             {
@@ -101,11 +110,13 @@ function renderCollectorDeployment(): K8sObject {
 export function renderTracingCollector(cfg: MeshgwConfig): K8sObject[] {
   return [
     // No sidecar: the collector only receives from sidecars (auto mTLS sends it plaintext OTLP when no proxy
-    // answers) and calls X-Ray and the Pod Identity agent, which a mesh policy must never block.
+    // answers), scrapes their agent port 15020 (which Istio never intercepts), and calls X-Ray, CloudWatch
+    // Logs and the Pod Identity agent, which a mesh policy must never block.
     { apiVersion: 'v1', kind: 'Namespace', metadata: meta(TELEMETRY_NAMESPACE, undefined, { 'istio-injection': 'disabled' }) },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(ADOT_SERVICE_ACCOUNT, TELEMETRY_NAMESPACE, { [APP_LABEL]: ADOT_SERVICE }), automountServiceAccountToken: false },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(ADOT_CONFIGMAP, TELEMETRY_NAMESPACE), data: { 'collector.yaml': adotCollectorConfig(cfg) } },
     renderCollectorDeployment(),
+    ...renderMeshMetricsRbac(cfg, { namespace: TELEMETRY_NAMESPACE, serviceAccount: ADOT_SERVICE_ACCOUNT }),
     {
       apiVersion: 'v1',
       kind: 'Service',

@@ -6,6 +6,8 @@ import type { GatewayEndpoint } from '../target.js';
 export interface ApiReply {
   status: number;
   json: unknown;
+  /** The gateway's id for the request (x-amzn-requestid, as API Gateway answers it): what `meshgw trace` takes. */
+  requestId?: string;
 }
 
 export interface LoginReply {
@@ -70,7 +72,8 @@ export class ShopClient {
     } catch {
       // Not JSON: keep the text, a check's detail will show it.
     }
-    return { status: res.statusCode, json };
+    const requestId = res.headers['x-amzn-requestid'];
+    return { status: res.statusCode, json, ...(typeof requestId === 'string' ? { requestId } : {}) };
   }
 
   register(apiKey: string | undefined, username: string, password: string): Promise<ApiReply> {

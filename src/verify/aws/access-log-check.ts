@@ -6,12 +6,17 @@
 import type { AccessLogSource } from '../../aws/access-log.js';
 import type { Check, CheckResult } from '../checks.js';
 import type { GatewayEndpoint } from '../target.js';
+import { attributeAwsLines } from '../throttle/aws-attribution.js';
+import { describeLayers } from '../throttle/attribution.js';
+import type { ExpectedRefusals } from '../throttle/phase.js';
 
 /** What the throttle phases saw, handed on from their results (see awsThrottleChecks). */
 export interface ThrottleTally {
   startedAtMs?: number;
   endedAtMs?: number;
   client429: number;
+  /** Where the model expected refusals, per key and second: the layer a THROTTLED line is inferred to be. */
+  expectedLayers?: ExpectedRefusals[];
 }
 
 export interface AwsThrottleContext extends GatewayEndpoint {
@@ -47,6 +52,7 @@ export function tallyingChecks<C>(checks: Check<C>[], tally: ThrottleTally, now:
       try {
         const r = await c.run(ctx);
         tally.client429 += client429s(r.data);
+        if (Array.isArray(r.data?.expectedLayers)) (tally.expectedLayers ??= []).push(...(r.data.expectedLayers as ExpectedRefusals[]));
         return r;
       } finally {
         tally.endedAtMs = now();
@@ -81,11 +87,13 @@ export function accessLogCheck(opts: AccessLogCheckOptions): Check<AwsThrottleCo
       }
       const logged = reads.at(-1)!;
       const ok = Math.abs(logged - tally.client429) <= allowed;
+      // responseType tells QUOTA_EXCEEDED from THROTTLED; which bucket was THROTTLED is the model's inference.
+      const layers = ctx.accessLog.list429 ? attributeAwsLines(await ctx.accessLog.list429(start, end), tally.expectedLayers ?? []) : undefined;
       return {
         ok,
-        detail: `access log 429 ${logged}, client 429 ${tally.client429} (±${allowed}), ${reads.length} reads`,
+        detail: `access log 429 ${logged}, client 429 ${tally.client429} (±${allowed}), ${reads.length} reads${layers ? `; 429 by layer: ${describeLayers(layers.byLayer)} (${layers.inferred} inferred from the model)` : ''}`,
         hint: ok ? undefined : logged < tally.client429 ? 'Log delivery can lag by minutes: run the check again later, and check the stage access-log setting.' : 'The log holds more 429s than this run caused: another client may be using the same stage.',
-        data: { logged, client: tally.client429, allowed, reads },
+        data: { logged, client: tally.client429, allowed, reads, ...(layers ? { byLayer: layers.byLayer, inferred: layers.inferred > 0, layersInferred: layers.inferred, unattributed: layers.unattributed } : {}) },
       };
     },
   };

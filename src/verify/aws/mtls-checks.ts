@@ -11,10 +11,12 @@ import { ShopClient, describeReply, standardKey } from '../auth/shop-client.js';
 import { openSession } from '../auth/session.js';
 import type { Check, CheckResult } from '../checks.js';
 import { DEFAULT_CERT_WARN_DAYS, type CertExpiryPolicy } from '../policy-options.js';
+import { MTLS_ALARM_DEADLINE_MS, MTLS_ALARM_POLL_MS, mtlsAlarmCheck, type MtlsAlarmCheckOptions } from './alarm-check.js';
 import { awsExpiryCheck } from './expiry-check.js';
 import { awsMatrixCheck } from './matrix-check.js';
 import { REFUSAL_COUNTERS, hasStat, outboundHandshakeCounter, rbacDeniedCounter, sumCounters, type CounterSpec } from './envoy-stats.js';
 import type { AwsMtlsContext, ProbeResult } from './mtls-context.js';
+import { runningIstioVersion } from './istio-running.js';
 
 const APP = 'app.kubernetes.io/name';
 
@@ -84,7 +86,7 @@ async function refusal(ctx: AwsMtlsContext, callee: string, counter: CounterSpec
     ok,
     detail: `${what}: probe exit ${r.exitCode}${out ? ` (${out})` : ''}; ${callee} sidecar counter +${delta}`,
     hint: ok ? undefined : !refused(r) ? `The ${callee} sidecar let it through: check the PeerAuthentication and AuthorizationPolicy in ${ctx.config.mesh.namespace}.` : `Refused, but the counter ${counter.counted.source} did not move: the refusal happened before the ${callee} sidecar (a pod restarted?), or this Istio version counts it under another name.`,
-    data: { exitCode: r.exitCode, counterDelta: delta },
+    data: { exitCode: r.exitCode, counterDelta: delta, target: callee, counter: counter.counted.source, counterBefore: before.total, counterAfter: after.total },
   };
 }
 
@@ -96,10 +98,20 @@ export interface AwsMtlsOptions {
   /** When the mesh roots warn (default: within 60 days). */
   certExpiry?: CertExpiryPolicy;
   now?: () => Date;
+  /** The mTLS alarm check's wait (tests set it to 0). */
+  alarm?: Partial<Pick<MtlsAlarmCheckOptions, 'deadlineMs' | 'pollMs' | 'sleep' | 'now'>>;
 }
 
 export function awsMtlsChecks(opts: AwsMtlsOptions = {}): Check<AwsMtlsContext>[] {
-  return [...awsMeshChecks(), awsExpiryCheck(opts.certExpiry ?? { warnDays: DEFAULT_CERT_WARN_DAYS }, opts.now ?? (() => new Date())), awsMatrixCheck()];
+  // Right after the mTLS refusals (plaintext, foreign CA): the alarm returns to OK a minute after the last
+  // failure, so waiting behind the RBAC probe and the matrix could miss an ALARM that came and went (moto has
+  // no DescribeAlarmHistory to test a history read against). Its own clock: `now` may be pinned for the
+  // expiry policy, and the alarm's wait needs one that moves.
+  const alarmNow = opts.alarm?.now ?? Date.now;
+  const alarm = mtlsAlarmCheck({ sinceMs: alarmNow(), deadlineMs: MTLS_ALARM_DEADLINE_MS, pollMs: MTLS_ALARM_POLL_MS, ...opts.alarm });
+  const mesh: Check<AwsMtlsContext>[] = awsMeshChecks();
+  mesh.splice(mesh.findIndex((c) => c.id === 'mtls.foreign-ca') + 1, 0, alarm);
+  return [...mesh, awsExpiryCheck(opts.certExpiry ?? { warnDays: DEFAULT_CERT_WARN_DAYS }, opts.now ?? (() => new Date())), awsMatrixCheck()];
 }
 
 function awsMeshChecks(): Check<AwsMtlsContext>[] {
@@ -122,6 +134,8 @@ function awsMeshChecks(): Check<AwsMtlsContext>[] {
           ok,
           detail: `${pas.length} PeerAuthentication(s) in ${ns}; namespace-wide STRICT: ${strict ? 'yes' : 'no'}${weaker.length ? `; weaker: ${weaker.map((p) => p.metadata.name).join(', ')}` : ''}`,
           hint: ok ? undefined : 'Run `meshgw deploy` to apply the namespace policy, and remove PERMISSIVE overrides.',
+          // For the evidence bundle: the Istio release that enforced it.
+          data: { istioVersion: await runningIstioVersion(ctx.cluster) },
         };
       },
     },

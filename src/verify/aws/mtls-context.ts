@@ -1,4 +1,5 @@
 /** What verify mtls needs from the cluster, as a narrow interface (a fake in tests, the Kubernetes API for real). */
+import type { AlarmSource } from '../../aws/alarm-state.js';
 import type { MeshgwConfig } from '../../config/schema.js';
 import type { K8sObject } from '../../k8s/manifests/types.js';
 import type { GatewayEndpoint } from '../target.js';
@@ -45,4 +46,6 @@ export interface AwsMtlsContext {
   foreignClient: { certPem: string; keyPem: string };
   /** Suffix that makes probe pod names unique to this run. */
   runId: string;
+  /** The stack's CloudWatch alarms (the mTLS alarm check); absent, that check is not run. */
+  alarms?: AlarmSource;
 }

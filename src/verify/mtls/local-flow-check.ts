@@ -88,7 +88,7 @@ async function inspect(ctx: LocalMtlsContext): Promise<CheckResult> {
   const silent = edges.filter((e) => e.requests < 1 || e.totalHandshakes < 1);
   // Connections are pooled, so a hop that already carried traffic may add no handshake now: show both.
   const edgeLine = edges.map((e) => `${e.caller}→${e.callee} ${e.requests} rq over mTLS (${e.totalHandshakes} handshake${e.totalHandshakes === 1 ? '' : 's'}, ${e.newHandshakes} new)`).join(', ');
-  const data = { steps: steps.map((s) => ({ step: s.label, status: s.reply.status, ok: s.ok })), edges };
+  const data = { steps: steps.map((s) => ({ step: s.label, status: s.reply.status, ok: s.ok, ...(s.reply.requestId ? { requestId: s.reply.requestId } : {}) })), edges };
   if (!flowOk) {
     const failed = steps.find((s) => !s.ok) ?? steps.at(-1);
     return { ok: false, detail: `flow stopped at ${failed?.label ?? 'the first step'}: ${flowLine}; mTLS: ${edgeLine}`, data, hint: 'Look at the sidecar and app logs under .meshgw/local/logs: a 403 RBAC_DENIED or a 502 from a sidecar names the hop that failed.' };

@@ -158,7 +158,7 @@ async function runCase(c: RefusalCase, ctx: LocalMtlsContext, now: Date): Promis
     ok,
     detail,
     ...(ok ? {} : { hint: refused ? `The refusal happened but ${c.counter} did not move: the sidecar counts it under another name.` : c.hint }),
-    data: { target: name, outcome, counter: c.counter, delta: moved, serverError: serverSaw ?? null },
+    data: { target: name, outcome, counter: c.counter, delta: moved, counterBefore: before[c.counter] ?? 0, counterAfter: after[c.counter] ?? 0, serverError: serverSaw ?? null },
   };
 }
 

@@ -4,6 +4,8 @@ import { predictAdmissions, type ModelArrival } from '../../gateway/token-bucket
 import { runOpenLoop, type LoadResult } from '../../loadgen/open-loop.js';
 import { perSecond, summarize, type LoadSummary, type SecondBucket } from '../../loadgen/summary.js';
 import type { ApiKeyRecord } from '../../gateway/spec.js';
+import type { SentRequest } from './attribution.js';
+import { predictLayers, type BucketLayer } from './layer-model.js';
 
 /** One client stream of a phase: a key driving POST /orders at a rate. */
 export interface PhaseStream {
@@ -22,7 +24,22 @@ export interface StreamOutcome extends LoadSummary {
   /** The limit that binds this stream: the smallest rate among its levels. */
   limit: { rate: number; burst: number };
   skippedForInFlightBound: number;
+  /** Every request sent, for the layer attribution (not part of the check's data: one entry per request). */
+  sent: SentRequest[];
+  /** Where the model expects this stream's refusals, per second of the wall clock: what the AWS access-log check infers THROTTLED lines from. */
+  expectedLayers: ExpectedRefusals[];
 }
+
+/** The model's refusals of one key in one wall-clock second, by layer. */
+export interface ExpectedRefusals {
+  keyId: string;
+  epochSecond: number;
+  layer: BucketLayer;
+  count: number;
+}
+
+/** The answer header both API Gateway and the local gateway carry the access log's requestId in. */
+export const REQUEST_ID_HEADER = 'x-amzn-requestid';
 
 export interface PhaseRun {
   token: string;
@@ -68,6 +85,7 @@ export async function runPhase(run: PhaseRun, streams: readonly PhaseStream[]): 
         maxInFlight: finite ? Math.max(128, Math.ceil(2 * s.rate)) : s.count,
         maxDurationMs: finite ? (s.count / s.rate) * 1000 + 5_000 : 5_000,
         warmup: { path: run.warmupPath, connections: finite ? Math.min(16, s.count) : s.count },
+        captureHeader: REQUEST_ID_HEADER,
         request: () => ({ method: 'POST', path: ORDERS_PATH, headers, body }),
       });
     }),
@@ -85,7 +103,28 @@ export async function runPhase(run: PhaseRun, streams: readonly PhaseStream[]): 
     }
   });
   const { admitted } = predictAdmissions(arrivals);
+  const layers = predictLayers(arrivals);
   const count = (i: number) => admitted.filter((ok, j) => ok && owner[j] === i).length;
+  // performance.now() and the wall clock, tied once: AWS log lines carry epoch milliseconds.
+  const epochOfMonotonic = Date.now() - performance.now();
+  const sent: SentRequest[][] = streams.map(() => []);
+  const expected = streams.map(() => new Map<string, ExpectedRefusals>());
+  let j = 0;
+  results.forEach((r, i) => {
+    const key = streams[i].key;
+    const quotaPossible = run.gateway.usagePlans.some((p) => p.name === key.plan && p.quota !== undefined);
+    for (const smp of r.samples) {
+      if (smp.sentMs < 0) continue;
+      const predicted = layers[j++];
+      sent[i].push({ key: key.name, second: smp.second, status: smp.status, requestId: smp.captured, expected: predicted.layer, quotaPossible });
+      if (predicted.admitted) continue;
+      const epochSecond = Math.floor((epochOfMonotonic + r.startMs + smp.sentMs) / 1000);
+      const id = `${epochSecond}/${predicted.layer}`;
+      const e = expected[i].get(id) ?? { keyId: key.id, epochSecond, layer: predicted.layer, count: 0 };
+      e.count++;
+      expected[i].set(id, e);
+    }
+  });
   return streams.map((s, i) => ({
     label: s.label,
     ...summarize(results[i].samples),
@@ -93,5 +132,7 @@ export async function runPhase(run: PhaseRun, streams: readonly PhaseStream[]): 
     perSecond: perSecond(results[i].samples),
     limit: bindingLimit(orderLevels(run.gateway, s.key)),
     skippedForInFlightBound: results[i].skippedForInFlightBound,
+    sent: sent[i],
+    expectedLayers: [...expected[i].values()],
   }));
 }

@@ -1,5 +1,6 @@
 import type { MeshgwConfig } from '../../config/schema.js';
 import { ACCOUNT_THROTTLE } from '../../gateway/throttle-levels.js';
+import type { ThrottleLayer } from '../../metrics/contract.js';
 import type { CheckOutcome, ScenarioReport } from '../checks.js';
 
 interface SecondPoint {
@@ -7,6 +8,7 @@ interface SecondPoint {
   ok: number;
   throttled: number;
   other?: number;
+  byLayer?: Partial<Record<ThrottleLayer, number>>;
 }
 
 interface PhaseFigures {
@@ -22,12 +24,34 @@ interface PhaseFigures {
   limit?: { rate: number; burst: number };
   key?: string;
   served?: { key: string; offered: number; ok2xx: number };
+  perSecondByKey?: { key: string | null; points: SecondPoint[] }[];
+  byLayer?: Record<ThrottleLayer, number>;
+  /** Set when the layers were inferred (aws: THROTTLED does not say which bucket). */
+  inferred?: boolean;
 }
 
 const WIDTH = 640;
 const HEIGHT = 220;
 const PAD = { left: 48, right: 12, top: 12, bottom: 28 };
 const COLORS = { ok: '#2e7d32', throttled: '#c62828', other: '#6d4c41', limit: '#1565c0' };
+// One shade of red per layer, so a chart's 429s still read as refusals.
+const LAYER_COLORS: Record<ThrottleLayer, string> = { usagePlan: '#e57373', method: '#ef6c00', account: '#6a1b9a', quota: '#ad1457' };
+const LAYERS = Object.keys(LAYER_COLORS) as ThrottleLayer[];
+
+type Segment = readonly [value: number, color: string, label: string];
+
+/** A point's stacked segments: 2xx, its 429s by layer when known (the rest as plain 429), other. */
+function segments(p: SecondPoint): Segment[] {
+  const out: Segment[] = [[p.ok, COLORS.ok, '2xx']];
+  let attributed = 0;
+  for (const layer of LAYERS) {
+    const n = p.byLayer?.[layer] ?? 0;
+    attributed += n;
+    out.push([n, LAYER_COLORS[layer], `429 (${layer})`]);
+  }
+  out.push([p.throttled - attributed, COLORS.throttled, '429'], [p.other ?? 0, COLORS.other, 'other']);
+  return out;
+}
 
 function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -50,11 +74,7 @@ function chart(points: readonly SecondPoint[], limitRate: number | undefined, ti
   points.forEach((p, i) => {
     const x = PAD.left + i * slot + (slot - barW) / 2;
     let base = 0;
-    for (const [value, color, label] of [
-      [p.ok, COLORS.ok, '2xx'],
-      [p.throttled, COLORS.throttled, '429'],
-      [p.other ?? 0, COLORS.other, 'other'],
-    ] as const) {
+    for (const [value, color, label] of segments(p)) {
       if (value <= 0) continue;
       parts.push(`<rect x="${x.toFixed(1)}" y="${y(base + value).toFixed(1)}" width="${barW.toFixed(1)}" height="${(y(base) - y(base + value)).toFixed(1)}" fill="${color}"><title>second ${p.second}: ${value} ${label}</title></rect>`);
       base += value;
@@ -79,7 +99,24 @@ function figuresTable(f: PhaseFigures): string {
     ['limit', f.limit ? `${f.limit.rate}/s, burst ${f.limit.burst}` : undefined],
   ];
   if (f.served) rows.push([`other key ${f.served.key}`, `${f.served.ok2xx}/${f.served.offered} served`]);
+  if (f.byLayer) rows.push([f.inferred ? '429 by layer (inferred)' : '429 by layer (access log)', LAYERS.map((l) => `${l} ${f.byLayer![l] ?? 0}`).join(', ')]);
   return `<table>${rows.filter(([, v]) => v !== undefined).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`;
+}
+
+/**
+ * One chart per API key, its 429s split by layer: drawn when the phase drove several keys or the
+ * layers are known (one key without layers would only repeat the phase's chart).
+ */
+function keyCharts(f: PhaseFigures, title: string): string {
+  const series = f.perSecondByKey ?? [];
+  const layered = series.some((k) => k.points.some((p) => p.byLayer));
+  if (series.length < 2 && !layered) return '';
+  return series
+    .map((k) => {
+      const name = k.key ?? 'no key';
+      return `<figure class="key"><figcaption>key ${esc(name)}: per second${layered ? ', 429 by layer' : ''}</figcaption>${chart(k.points, undefined, `${title}, key ${name}`)}</figure>`;
+    })
+    .join('\n');
 }
 
 function phaseSection(o: CheckOutcome): string {
@@ -91,6 +128,7 @@ function phaseSection(o: CheckOutcome): string {
     `<h2>${mark} ${esc(o.title)}${esc(subject)}</h2>`,
     `<p>${esc(o.detail)}</p>`,
     f.perSecond ? chart(f.perSecond, f.limit?.rate, o.title) : '',
+    keyCharts(f, o.title),
     figuresTable(f),
     o.hint ? `<p class="hint">hint: ${esc(o.hint)}</p>` : '',
     '</section>',
@@ -131,6 +169,7 @@ th { text-align: left; font-weight: normal; color: #555; padding-right: 1.5rem; 
 <h1>${report.ok ? '✔' : '✖'} verify throttle: ${report.ok ? 'PASS' : 'FAIL'} (${esc(report.target)})</h1>
 <p>Configured limits: ${esc(limits.join('; '))}.</p>
 <p class="legend"><span style="color:${COLORS.ok}">■ 2xx</span><span style="color:${COLORS.throttled}">■ 429</span><span style="color:${COLORS.other}">■ other</span><span style="color:${COLORS.limit}">- - limit (requests/s)</span></p>
+<p class="legend">429 by layer: ${LAYERS.map((l) => `<span style="color:${LAYER_COLORS[l]}">■ ${esc(l)}</span>`).join('')}</p>
 ${phases.map(phaseSection).join('\n')}
 </body>
 </html>
