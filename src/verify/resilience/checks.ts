@@ -8,7 +8,7 @@ import type { ResilienceContext, ResilienceOptions } from './context.js';
 import { killCheck } from './kill-check.js';
 import { errorCheck, latencyCheck } from './fault-checks.js';
 import { limitsCheck } from './limits-check.js';
-import { backendsUnderTest, phases, shopper } from './setup.js';
+import { backendsUnderTest, orderLoadFor, phases, shopper } from './setup.js';
 import { describeAnswers, runOrderLoad } from './order-load.js';
 import { replicasOf, unhealthy } from './replicas.js';
 
@@ -35,7 +35,7 @@ export function resilienceChecks(opts: ResilienceOptions): Check<ResilienceConte
         }
         if (down.length > 0) return { ok: false, detail: `${listed}; not healthy: ${down.join(', ')}`, hint: 'Wait for the stack to be healthy (`meshgw status`), or restart it.' };
         const s = await shopper(ctx, opts);
-        const warm = await runOrderLoad({ baseUrl: ctx.endpoint.baseUrl, apiKey: s.key.value, token: s.session.login.token, productId: s.session.productId, rate: s.rate, seconds: p.warmupSeconds, timeoutMs: 15_000 });
+        const warm = await runOrderLoad(orderLoadFor(ctx, s, p.warmupSeconds, 15_000));
         return {
           ok: true,
           detail: `${listed}, all healthy; ordering ${s.session.productId} at ${s.rate} rps with key ${s.key.name}; warm-up (not judged): ${describeAnswers(warm)}, p99 ${warm.p99Ms} ms`,

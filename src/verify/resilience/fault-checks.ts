@@ -8,7 +8,7 @@ import type { ResilienceContext, ResilienceOptions } from './context.js';
 import { counterDelta, describeCounters, endpointRequests, resilienceCounters, type Stats } from './counters.js';
 import { describeAnswers, runOrderLoad, type OrderLoadOutcome } from './order-load.js';
 import type { Replica } from './replicas.js';
-import { backendsUnderTest, meshStats, policyOf, shopper, victim, type Phases } from './setup.js';
+import { backendsUnderTest, meshStats, orderLoadFor, policyOf, shopper, victim, type Phases } from './setup.js';
 
 interface FaultRun {
   target: Replica;
@@ -26,15 +26,7 @@ async function underFault(ctx: ResilienceContext, opts: ResilienceOptions, p: Ph
   const before = await meshStats(ctx);
   await ctx.admin.setFault(target.adminUrl, fault);
   try {
-    const load = await runOrderLoad({
-      baseUrl: ctx.endpoint.baseUrl,
-      apiKey: s.key.value,
-      token: s.session.login.token,
-      productId: s.session.productId,
-      rate: s.rate,
-      seconds: p.faultSeconds,
-      timeoutMs: policyOf(ctx, service).timeoutMs + 5_000,
-    });
+    const load = await runOrderLoad(orderLoadFor(ctx, s, p.faultSeconds, policyOf(ctx, service).timeoutMs + 5_000));
     return { target, all, load, before, during: await meshStats(ctx) };
   } finally {
     await ctx.admin.clearFault(target.adminUrl);

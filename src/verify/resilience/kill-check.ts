@@ -4,7 +4,7 @@ import type { ResilienceContext, ResilienceOptions } from './context.js';
 import { counterDelta, describeCounters, resilienceCounters } from './counters.js';
 import { describeAnswers, describePerSecond, runOrderLoad } from './order-load.js';
 import { waitWhole } from './replicas.js';
-import { backendsUnderTest, meshStats, policyOf, shopper, victim, type Phases } from './setup.js';
+import { backendsUnderTest, meshStats, orderLoadFor, policyOf, shopper, victim, type Phases } from './setup.js';
 
 export function killCheck(opts: ResilienceOptions, p: Phases): Check<ResilienceContext> {
   return {
@@ -19,13 +19,7 @@ export function killCheck(opts: ResilienceOptions, p: Phases): Check<ResilienceC
       const killed: { name: string; pid: number; atMs: number }[] = [];
       let killedAt = 0;
       const load = await runOrderLoad({
-        baseUrl: ctx.endpoint.baseUrl,
-        apiKey: s.key.value,
-        token: s.session.login.token,
-        productId: s.session.productId,
-        rate: s.rate,
-        seconds: p.killSeconds,
-        timeoutMs: Math.max(...backends.map((b) => policyOf(ctx, b).timeoutMs)) + 5_000,
+        ...orderLoadFor(ctx, s, p.killSeconds, Math.max(...backends.map((b) => policyOf(ctx, b).timeoutMs)) + 5_000),
         // A third of the way in: the load is steady before, and there is time after to see it absorbed.
         during: {
           atMs: (p.killSeconds * 1000) / 3,

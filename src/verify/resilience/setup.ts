@@ -8,6 +8,7 @@ import type { ApiKeyRecord } from '../../gateway/spec.js';
 import type { ResilienceContext, ResilienceOptions } from './context.js';
 import { adminUrls, replicasOf, type Replica } from './replicas.js';
 import { sumStats, type Stats } from './counters.js';
+import type { OrderLoadInput } from './order-load.js';
 
 /** The backends an order passes through (users and products): one replica of each is killed. */
 export function backendsUnderTest(ctx: ResilienceContext): string[] {
@@ -24,6 +25,11 @@ export interface Shopper {
   session: ShopSession;
   /** Orders per second: 100, or 90 % of the POST /orders limit of the key if that is lower (a 429 would read as a lost order). */
   rate: number;
+}
+
+/** The order load every check drives: the shopper's key, login and product at its rate, for `seconds`. */
+export function orderLoadFor(ctx: ResilienceContext, s: Shopper, seconds: number, timeoutMs: number): OrderLoadInput {
+  return { baseUrl: ctx.endpoint.baseUrl, apiKey: s.key.value, token: s.session.login.token, productId: s.session.productId, rate: s.rate, seconds, timeoutMs };
 }
 
 const shoppers = new WeakMap<ResilienceContext, Promise<Shopper>>();
